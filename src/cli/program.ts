@@ -1,0 +1,151 @@
+/**
+ * The command line: commander definitions (help text lives beside each
+ * option) and their conversion into a checked RunConfig. No side effects.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import type { RunConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { LOSS_NAMES, lossDef, resolveLosses, type LossOptions } from '../losses/registry.js';
+import type { NanPolicy, Reduction } from '../pool/task.js';
+
+export type Command_ =
+  | { kind: 'run'; config: RunConfig; warnings: string[] }
+  | { kind: 'exit'; code: number };
+
+function float(value: string): number {
+  const v = value.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) throw new InvalidArgumentError('not a number.');
+  return Number(v);
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('not a positive integer.');
+  }
+  return Number(value);
+}
+
+function delimiter(value: string): number {
+  const v = value === '\\t' || value.toLowerCase() === 'tab' ? '\t' : value;
+  if (v.length !== 1 || v.charCodeAt(0) > 127 || v === '"' || v === '\n' || v === '\r') {
+    throw new InvalidArgumentError('must be one ASCII character other than a quote or newline (or \\t).');
+  }
+  return v.charCodeAt(0);
+}
+
+const LOSS_HELP = `one or more losses, computed in one pass: ${LOSS_NAMES.join(', ')} (PyTorch names and aliases accepted, e.g. SmoothL1Loss)`;
+
+export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s: string) => void }): Command {
+  const program = new Command('losseval')
+    .description('PyTorch-compatible losses over CSV and Arrow files, with exact mean/sum reductions.')
+    .usage('[options] <preds> [targets]')
+    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped), or - for stdin')
+    .argument('[targets]', 'targets file, row-aligned with preds; without it, --target-cols picks targets from preds')
+    .option('-l, --loss <names>', LOSS_HELP)
+    .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, or none (per-row losses)').choices(['mean', 'sum', 'none']).default('mean'))
+    .option('--pred-cols <list>', 'prediction columns: names, * globs, or 0-based indices with --no-header (default: all, or all but the target columns)')
+    .option('--target-cols <list>', 'target columns (default: all columns of the targets file)')
+    .option('--beta <F>', 'smooth_l1: where the quadratic zone ends (0 = l1)', float)
+    .option('--delta <F>', 'huber: where the quadratic zone ends', float)
+    .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').choices(['propagate', 'omit', 'raise']).default('propagate'))
+    .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
+    .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
+    .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt)
+    .option('--chunk-rows <N>', 'rows per unit of work (default: about 128 Ki values per chunk)', positiveInt)
+    .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
+    .option('--json', 'print the result as one JSON object with configuration and counts')
+    .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
+    .option('--no-progress', 'never show progress')
+    .version('0.1.0', '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: out.writeOut, writeErr: () => undefined });
+  program.addHelpText('after', `
+Examples:
+  losseval --loss smoothl1 preds.arrow targets.arrow
+  losseval -l mse,l1 --target-cols y data.csv
+  losseval -l huber --delta 0.5 -r none -o rows.csv preds.csv targets.csv
+
+Exit status: 0 success, 1 bad data or a failed run, 2 bad usage.`);
+  return program;
+}
+
+interface RawOptions {
+  loss?: string;
+  reduction: Reduction;
+  predCols?: string;
+  targetCols?: string;
+  beta?: number;
+  delta?: number;
+  nanPolicy: NanPolicy;
+  header: boolean;
+  delimiter?: number;
+  workers?: number;
+  chunkRows?: number;
+  output?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** Commander's text without its "error: " prefix. */
+function commanderMessage(e: CommanderError): string {
+  return e.message.replace(/^error: /, '');
+}
+
+/** Parse argv (without node and script) into a command; throws UsageError. */
+export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut: (s: string) => void): Command_ {
+  const program = buildProgram({ writeOut, writeErr: () => undefined });
+  try {
+    program.parse(args, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        return { kind: 'exit', code: 0 };
+      }
+      throw new UsageError(commanderMessage(e));
+    }
+    throw e;
+  }
+  const o = program.opts<RawOptions>();
+  const [preds, targets] = program.processedArgs as [string, string | undefined];
+  if (o.loss === undefined) throw new UsageError(`missing required option --loss (one of: ${LOSS_NAMES.join(', ')})`);
+  const lossOpts: LossOptions = {};
+  if (o.beta !== undefined) lossOpts.beta = o.beta;
+  if (o.delta !== undefined) lossOpts.delta = o.delta;
+  const losses = resolveLosses(o.loss, lossOpts);
+  const warnings: string[] = [];
+  for (const key of Object.keys(lossOpts) as (keyof LossOptions)[]) {
+    if (!losses.some((l) => lossDef(l.name).options.includes(key))) {
+      const flag = '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      warnings.push(`${flag} is not used by ${losses.map((l) => l.name).join(', ')}`);
+    }
+  }
+  if (o.reduction === 'none' && o.json && o.output === undefined) {
+    throw new UsageError('--json with --reduction none needs --output FILE (stdout carries the rows)');
+  }
+  if (o.output !== undefined && o.reduction !== 'none') {
+    throw new UsageError(`--output is for per-row losses (--reduction none), not --reduction ${o.reduction}`);
+  }
+  const config: RunConfig = {
+    preds,
+    targets: targets ?? null,
+    losses,
+    reduction: o.reduction,
+    nanPolicy: o.nanPolicy,
+    predCols: o.predCols ?? null,
+    targetCols: o.targetCols ?? null,
+    weightCols: null,
+    weightFile: null,
+    header: o.header,
+    delimiter: o.delimiter ?? null,
+    workers: o.workers ?? availableParallelism(),
+    chunkRows: o.chunkRows ?? null,
+    output: o.output ?? null,
+    json: o.json === true,
+    stateOut: null,
+    progress: o.progress ?? stderrIsTTY,
+  };
+  return { kind: 'run', config, warnings };
+}

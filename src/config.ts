@@ -1,0 +1,26 @@
+/** The resolved configuration of one run: what cli/program.ts produces and run.ts consumes. */
+import type { LossSpec } from './losses/kernel.js';
+import type { NanPolicy, Reduction } from './pool/task.js';
+
+export interface RunConfig {
+  readonly preds: string;
+  /** Second file, or null for one-file mode (targets from --target-cols). */
+  readonly targets: string | null;
+  readonly losses: readonly LossSpec[];
+  readonly reduction: Reduction;
+  readonly nanPolicy: NanPolicy;
+  readonly predCols: string | null;
+  readonly targetCols: string | null;
+  readonly weightCols: string | null;
+  readonly weightFile: string | null;
+  readonly header: boolean;
+  /** Delimiter byte, or null for the default (tab for .tsv, else comma). */
+  readonly delimiter: number | null;
+  readonly workers: number;
+  /** Rows per chunk, or null for the default (about 128 Ki values per chunk). */
+  readonly chunkRows: number | null;
+  readonly output: string | null;
+  readonly json: boolean;
+  readonly stateOut: string | null;
+  readonly progress: boolean;
+}

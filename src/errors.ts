@@ -1,0 +1,62 @@
+/**
+ * Errors meant for users. Everything that is not a LossevalError is a bug and
+ * prints its stack (see cli/main.ts).
+ */
+
+/** Where a data error was found. `line` is 1-based for CSV (header = line 1), `row` 1-based for Arrow. */
+export interface DataLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly row?: number;
+  readonly column?: string;
+  readonly value?: string;
+}
+
+export abstract class LossevalError extends Error {
+  abstract readonly exitCode: 1 | 2;
+}
+
+/** Bad invocation: unknown option, loss or column, bad option value, missing file. Exit 2. */
+export class UsageError extends LossevalError {
+  readonly exitCode = 2 as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Bad data or a failed run. Exit 1. The message is prefixed with the location. */
+export class DataError extends LossevalError {
+  readonly exitCode = 1 as const;
+  readonly detail: string;
+  readonly at: DataLocation | undefined;
+  constructor(detail: string, at?: DataLocation) {
+    super(at ? `${formatLocation(at)}: ${detail}` : detail);
+    this.name = 'DataError';
+    this.detail = detail;
+    this.at = at;
+  }
+}
+
+/** `preds.csv: line 5, column "p"` — the value is part of the detail text, not the location. */
+export function formatLocation(at: DataLocation): string {
+  const parts: string[] = [];
+  if (at.line !== undefined) parts.push(`line ${at.line}`);
+  else if (at.row !== undefined) parts.push(`row ${at.row}`);
+  if (at.column !== undefined) parts.push(`column ${at.column}`);
+  return parts.length ? `${at.file}: ${parts.join(', ')}` : at.file;
+}
+
+/** Quote a value as written, shortened for one-line messages. */
+export function quoteValue(text: string): string {
+  const short = text.length > 60 ? text.slice(0, 57) + '…' : text;
+  return JSON.stringify(short);
+}
+
+export function formatError(err: unknown): { text: string; exitCode: 1 | 2; bug: boolean } {
+  if (err instanceof LossevalError) {
+    return { text: `losseval: error: ${err.message}`, exitCode: err.exitCode, bug: false };
+  }
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return { text: `losseval: internal error (please report): ${stack}`, exitCode: 1, bug: true };
+}

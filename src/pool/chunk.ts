@@ -1,0 +1,260 @@
+/**
+ * The work on one chunk, independent of the pool: parse the raw parts into
+ * float64 role matrices, apply the NaN policy, run every loss kernel and
+ * return exact partial sums (or the per-row losses for reduction none).
+ * Runs in a worker; also callable in-process.
+ */
+import { parseCsvChunk } from '../parse/csv.js';
+import { locateRow, fieldText } from '../parse/csv-locate.js';
+import { sliceToFloat64 } from '../parse/arrow-column.js';
+import { ExactAccumulator, ZERO_SUM, sumFromCount } from '../reduce/exact-sum.js';
+import { lossDef } from '../losses/registry.js';
+import { KernelError } from '../losses/kernel-error.js';
+import type { Chunk, Matrix } from '../losses/kernel.js';
+import type { ChunkTask, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import { formatNumber } from '../write/format.js';
+
+type RoleName = 'preds' | 'targets' | 'weights';
+const ROLE_ORDER: readonly RoleName[] = ['preds', 'targets', 'weights'];
+
+class ChunkFailure extends Error {
+  constructor(readonly detail: TaskError) {
+    super(detail.message);
+  }
+}
+
+function partWidth(part: InputPart): number {
+  if (part.kind === 'csv') return part.fields.length;
+  let w = 0;
+  for (const s of part.slices) w += s.width;
+  return w;
+}
+
+/** Parse one input part into a rows × width matrix. */
+function parsePart(task: ChunkTask, index: number): Float64Array {
+  const part = task.parts[index]!;
+  const info = task.plan.inputs[index]!;
+  if (part.kind === 'csv') {
+    const r = parseCsvChunk({
+      bytes: part.bytes, rows: task.rows, delimiter: part.delimiter,
+      fieldCount: part.fieldCount, columns: part.fields,
+    });
+    if (!r.ok) {
+      const pos = r.kind === 'number' ? part.fields.indexOf(r.field) : -1;
+      const col = pos >= 0 ? info.columns[pos] : null;
+      throw new ChunkFailure({
+        message: r.message, file: info.file, line: part.firstLine + r.line,
+        ...(col != null ? { column: col } : {}),
+      });
+    }
+    return r.values;
+  }
+  const width = partWidth(part);
+  const out = new Float64Array(task.rows * width);
+  let offset = 0;
+  for (const s of part.slices) {
+    if (s.rows !== task.rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${task.rows}`);
+    sliceToFloat64(s, out, width, offset);
+    offset += s.width;
+  }
+  return out;
+}
+
+/** Copy value positions [start, start+width) of each row out of a parsed part. */
+function extract(src: Float64Array, srcWidth: number, ref: RoleRef, rows: number): Float64Array {
+  if (ref.start === 0 && ref.width === srcWidth) return src;
+  const out = new Float64Array(rows * ref.width);
+  for (let r = 0, o = 0, s = ref.start; r < rows; r++, s += srcWidth) {
+    for (let k = 0; k < ref.width; k++) out[o++] = src[s + k]!;
+  }
+  return out;
+}
+
+/** The message location of role value (row, k): file, CSV line or Arrow row, column, value as written. */
+function locate(task: ChunkTask, ref: RoleRef, row: number, k: number): Omit<TaskError, 'message'> & { value: string } {
+  const part = task.parts[ref.input]!;
+  const info = task.plan.inputs[ref.input]!;
+  const pos = ref.start + k;
+  const column = info.columns[pos];
+  const col = column != null ? { column } : {};
+  if (part.kind === 'csv') {
+    const { start, lineOffset } = locateRow(part.bytes, row);
+    const value = fieldText(part.bytes, start, part.fields[pos]!, part.delimiter);
+    return { file: info.file, line: part.firstLine + lineOffset, ...col, value };
+  }
+  let p = pos, slice = part.slices[0]!;
+  for (const s of part.slices) {
+    if (p < s.width) { slice = s; break; }
+    p -= s.width;
+  }
+  const isNull = slice.validity !== null && ((slice.validity[row >> 3]! >> (row & 7)) & 1) === 0;
+  return { file: info.file, row: slice.firstRow + row, ...col, value: isNull ? 'null' : '' };
+}
+
+/** The location of a chunk's first row, for errors about the whole chunk. */
+function rowOf(task: ChunkTask): { line?: number; row?: number } {
+  const p = task.parts[0]!;
+  return p.kind === 'csv' ? { line: p.firstLine } : { row: p.slices[0]?.firstRow ?? task.firstRow + 1 };
+}
+
+function quote(v: string): string {
+  return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '…' : v);
+}
+
+/** Keep only rows where keep[r] is 1. */
+function compact(m: Float64Array, width: number, keep: Uint8Array, kept: number): Float64Array {
+  const out = new Float64Array(kept * width);
+  let o = 0;
+  for (let r = 0, s = 0; r < keep.length; r++, s += width) {
+    if (keep[r]) {
+      for (let k = 0; k < width; k++) out[o++] = m[s + k]!;
+    }
+  }
+  return out;
+}
+
+export function runChunk(task: ChunkTask): TaskResult {
+  try {
+    return runChunkUnsafe(task);
+  } catch (e) {
+    if (e instanceof ChunkFailure) return { ok: false, seq: task.seq, error: e.detail };
+    throw e;
+  }
+}
+
+function runChunkUnsafe(task: ChunkTask): TaskResult {
+  const { plan } = task;
+  const parsed = task.parts.map((_, i) => parsePart(task, i));
+  const widths = task.parts.map(partWidth);
+  let rows = task.rows;
+  const roles: Partial<Record<RoleName, Float64Array>> = {};
+  const refs: Partial<Record<RoleName, RoleRef>> = {};
+  for (const name of ROLE_ORDER) {
+    const ref = plan.roles[name];
+    if (!ref) continue;
+    refs[name] = ref;
+    roles[name] = extract(parsed[ref.input]!, widths[ref.input]!, ref, rows);
+  }
+
+  // NaN policy: count, drop rows, or fail on the first NaN (row-major, roles in order).
+  let nanValues = 0;
+  let rowMap: Int32Array | null = null;
+  let keep: Uint8Array | null = null;
+  for (let r = 0; r < rows; r++) {
+    let rowHasNan = false;
+    for (const name of ROLE_ORDER) {
+      const m = roles[name];
+      if (!m) continue;
+      const w = refs[name]!.width;
+      for (let k = 0, s = r * w; k < w; k++) {
+        const v = m[s + k]!;
+        if (v !== v) {
+          nanValues++;
+          rowHasNan = true;
+          if (plan.nanPolicy === 'raise') {
+            const at = locate(task, refs[name]!, r, k);
+            const { value, ...loc } = at;
+            throw new ChunkFailure({ ...loc, message: `NaN value ${quote(value)} (--nan-policy raise)` });
+          }
+        }
+      }
+    }
+    if (rowHasNan && plan.nanPolicy === 'omit') {
+      if (!keep) keep = new Uint8Array(rows).fill(1);
+      keep[r] = 0;
+    }
+  }
+  let omitted = 0;
+  if (keep) {
+    let kept = 0;
+    for (let r = 0; r < rows; r++) kept += keep[r]!;
+    omitted = rows - kept;
+    rowMap = new Int32Array(kept);
+    for (let r = 0, o = 0; r < rows; r++) if (keep[r]) rowMap[o++] = r;
+    for (const name of ROLE_ORDER) {
+      if (roles[name]) roles[name] = compact(roles[name]!, refs[name]!.width, keep, kept);
+    }
+    rows = kept;
+  }
+
+  const mat = (name: RoleName): Matrix | undefined =>
+    roles[name] ? { data: roles[name]!, width: refs[name]!.width } : undefined;
+  const chunk: Chunk = {
+    rows,
+    preds: mat('preds')!,
+    targets: mat('targets')!,
+    ...(roles.weights ? { weights: mat('weights')! } : {}),
+  };
+
+  const partials: LossPartial[] = [];
+  const outs: { data: Float64Array; width: number }[] = [];
+  const acc = new ExactAccumulator();
+  for (const spec of plan.losses) {
+    const def = lossDef(spec.name);
+    const problem = def.checkWidths(chunk);
+    if (problem) throw new ChunkFailure({ message: `${def.name}: ${problem}`, file: plan.inputs[0]!.file, ...rowOf(task) });
+    const width = def.outWidth(chunk);
+    const out = new Float64Array(rows * width);
+    const den = def.denominator === 'den' ? new Float64Array(rows) : null;
+    let stats;
+    try {
+      stats = def.kernel(chunk, spec.params as never, out, den);
+    } catch (e) {
+      if (e instanceof KernelError) {
+        const ref = refs[e.role]!;
+        const r = rowMap ? rowMap[e.row]! : e.row;
+        const { value, ...loc } = locate(task, ref, r, e.offset);
+        throw new ChunkFailure({ ...loc, message: `${e.message}: ${quote(value)}` });
+      }
+      throw e;
+    }
+    if (plan.reduction === 'none') {
+      outs.push({ data: out, width });
+      partials.push({ num: ZERO_SUM, den: ZERO_SUM, elements: out.length, ignored: stats.ignored });
+      continue;
+    }
+    acc.reset();
+    acc.addArray(out);
+    const num = acc.toSum();
+    let denSum;
+    if (den) {
+      acc.reset();
+      acc.addArray(den);
+      denSum = acc.toSum();
+    } else {
+      denSum = sumFromCount(def.denominator === 'rows' ? rows : out.length);
+    }
+    partials.push({ num, den: denSum, elements: out.length, ignored: stats.ignored });
+  }
+
+  const base = { ok: true as const, seq: task.seq, rows, omitted, nanValues, partials };
+  if (plan.reduction !== 'none') return base;
+  if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows) };
+  const columns: Float64Array[] = [];
+  for (const o of outs) {
+    for (let k = 0; k < o.width; k++) {
+      const col = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) col[r] = o.data[r * o.width + k]!;
+      columns.push(col);
+    }
+  }
+  return { ...base, columns };
+}
+
+const encoder = new TextEncoder();
+
+function rowsToCsv(outs: readonly { data: Float64Array; width: number }[], rows: number): Uint8Array {
+  const lines: string[] = new Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let line = '';
+    let first = true;
+    for (const o of outs) {
+      for (let k = 0, s = r * o.width; k < o.width; k++) {
+        line += (first ? '' : ',') + formatNumber(o.data[s + k]!);
+        first = false;
+      }
+    }
+    lines[r] = line;
+  }
+  return encoder.encode(rows ? lines.join('\n') + '\n' : '');
+}

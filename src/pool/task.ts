@@ -1,0 +1,100 @@
+/**
+ * What crosses between the main thread and the workers: plain,
+ * structured-clone-safe data. Buffers are transferred, not copied.
+ */
+import type { LossSpec } from '../losses/kernel.js';
+import type { ExactSum } from '../reduce/exact-sum.js';
+import type { ColumnSlice } from '../read/arrow.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+export type NanPolicy = 'propagate' | 'omit' | 'raise';
+
+/** Raw CSV rows of one input file for one chunk: parsed in the worker. */
+export interface CsvPart {
+  readonly kind: 'csv';
+  readonly bytes: Uint8Array;
+  readonly delimiter: number;
+  readonly fieldCount: number;
+  /** 1-based physical line of the chunk's first row. */
+  readonly firstLine: number;
+  /** Field indices to parse, in the order of the part's value positions. */
+  readonly fields: readonly number[];
+}
+
+/** Raw Arrow column data of one input file for one chunk: converted in the worker. */
+export interface ArrowPart {
+  readonly kind: 'arrow';
+  readonly slices: readonly ColumnSlice[];
+}
+
+export type InputPart = CsvPart | ArrowPart;
+
+/** Where a role's values sit: input `input`, value positions [start, start + width) of each parsed row. */
+export interface RoleRef {
+  readonly input: number;
+  readonly start: number;
+  readonly width: number;
+}
+
+export interface InputInfo {
+  /** File name for messages. */
+  readonly file: string;
+  /** Column name for messages, per value position of the parsed row (null: no header). */
+  readonly columns: readonly (string | null)[];
+}
+
+/** Everything about a run the workers need; the same for every chunk. */
+export interface Plan {
+  readonly losses: readonly LossSpec[];
+  readonly reduction: Reduction;
+  readonly nanPolicy: NanPolicy;
+  readonly inputs: readonly InputInfo[];
+  readonly roles: {
+    readonly preds: RoleRef;
+    readonly targets: RoleRef;
+    readonly weights?: RoleRef;
+  };
+  /** Reduction none with CSV output: workers format the rows as CSV text. */
+  readonly rowsAsCsv: boolean;
+}
+
+export interface ChunkTask {
+  readonly seq: number;
+  readonly rows: number;
+  /** 0-based index of the chunk's first row among all data rows. */
+  readonly firstRow: number;
+  readonly parts: readonly InputPart[];
+  readonly plan: Plan;
+}
+
+/** One loss's partial result for one chunk: exact sums and counts, never a mean. */
+export interface LossPartial {
+  readonly num: ExactSum;
+  readonly den: ExactSum;
+  readonly elements: number;
+  readonly ignored: number;
+}
+
+export interface TaskError {
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly row?: number;
+  readonly column?: string;
+}
+
+export type TaskResult =
+  | {
+      readonly ok: true;
+      readonly seq: number;
+      /** Rows that reached the kernels (after --nan-policy omit). */
+      readonly rows: number;
+      readonly omitted: number;
+      readonly nanValues: number;
+      readonly partials: readonly LossPartial[];
+      /** Reduction none: CSV text of the output rows (rowsAsCsv) … */
+      readonly csv?: Uint8Array;
+      /** … or the output columns. */
+      readonly columns?: readonly Float64Array[];
+    }
+  | { readonly ok: false; readonly seq: number; readonly error: TaskError };

@@ -1,0 +1,138 @@
+/**
+ * Open an input (a path or `-` for stdin), look at its first bytes and tell
+ * its format: gzip is unwrapped (by magic bytes, not by extension), then Arrow
+ * IPC file / stream magic, else CSV.
+ */
+import { createReadStream, promises as fsp } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { UsageError, DataError } from '../errors.js';
+
+export type InputFormat = 'csv' | 'arrow-file' | 'arrow-stream';
+
+export interface ByteSource {
+  /** Name used in messages: the path as given, or `<stdin>`. */
+  readonly name: string;
+  readonly path: string | null;
+  readonly format: InputFormat;
+  readonly gzip: boolean;
+  /** Size of the file on disk (compressed size for gzip), when known. */
+  readonly size: number | null;
+  /** The (decompressed) bytes, starting at byte 0. */
+  readonly stream: AsyncIterable<Uint8Array>;
+  /** Raw bytes consumed from the file or stdin so far (before decompression), for progress. */
+  bytesRead(): number;
+  /** Stop reading and release the file (used when a reader opens the path itself). */
+  close(): void;
+}
+
+const HEAD = 16;
+
+/** Reads from an async iterator until at least `n` bytes are buffered (or the end). */
+async function peek(it: AsyncIterator<Uint8Array>, n: number): Promise<{ head: Uint8Array[]; len: number; done: boolean }> {
+  const head: Uint8Array[] = [];
+  let len = 0;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) return { head, len, done: true };
+    const b = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBufferLike);
+    if (b.length === 0) continue;
+    head.push(b);
+    len += b.length;
+  }
+  return { head, len, done: false };
+}
+
+function concatHead(parts: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    if (o >= n) break;
+    const take = Math.min(p.length, n - o);
+    out.set(p.subarray(0, take), o);
+    o += take;
+  }
+  return out.subarray(0, o);
+}
+
+async function* replay(head: Uint8Array[], it: AsyncIterator<Uint8Array>, done: boolean): AsyncGenerator<Uint8Array> {
+  for (const h of head) yield h;
+  if (done) return;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+export function sniffFormat(head: Uint8Array): InputFormat {
+  // "ARROW1" file magic
+  if (head.length >= 6 && head[0] === 0x41 && head[1] === 0x52 && head[2] === 0x52 &&
+      head[3] === 0x4f && head[4] === 0x57 && head[5] === 0x31) return 'arrow-file';
+  // IPC stream: continuation marker 0xFFFFFFFF followed by a metadata length
+  if (head.length >= 8 && head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff) return 'arrow-stream';
+  return 'csv';
+}
+
+function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+export async function openSource(path: string, stdin: NodeJS.ReadableStream): Promise<ByteSource> {
+  let raw: Readable;
+  let size: number | null = null;
+  const name = path === '-' ? '<stdin>' : path;
+  if (path === '-') {
+    raw = stdin as Readable;
+  } else {
+    try {
+      const st = await fsp.stat(path);
+      if (st.isDirectory()) throw new UsageError(`${path}: is a directory`);
+      size = st.isFile() ? st.size : null;
+      const fh = await fsp.open(path, 'r');
+      raw = createReadStream('', { fd: fh.fd, highWaterMark: 1 << 20, autoClose: true });
+      // the FileHandle object owns the fd; keep it reachable until the stream closes
+      raw.once('close', () => { void fh.close().catch(() => undefined); });
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new UsageError(`${path}: no such file`);
+      if (code === 'EACCES') throw new UsageError(`${path}: permission denied`);
+      throw new UsageError(`${path}: cannot open (${(e as Error).message})`);
+    }
+  }
+  let consumed = 0;
+  const counted = (async function* () {
+    for await (const b of raw) {
+      const u = b as Uint8Array;
+      consumed += u.length;
+      yield u;
+    }
+  })();
+  const it = counted[Symbol.asyncIterator]();
+  let first = await peek(it, HEAD);
+  let head = concatHead(first.head, HEAD);
+  let stream: AsyncIterable<Uint8Array> = replay(first.head, it, first.done);
+  const gzip = isGzip(head);
+  if (gzip) {
+    const gunzip = createGunzip();
+    const input = Readable.from(stream, { objectMode: false });
+    input.on('error', (e) => gunzip.destroy(e));
+    input.pipe(gunzip);
+    const decoded = (async function* () {
+      try {
+        for await (const b of gunzip) yield b as Uint8Array;
+      } catch (e) {
+        throw new DataError(`not a valid gzip stream (${(e as Error).message})`, { file: name });
+      }
+    })();
+    const git = decoded[Symbol.asyncIterator]();
+    first = await peek(git, HEAD);
+    head = concatHead(first.head, HEAD);
+    stream = replay(first.head, git, first.done);
+  }
+  const close = (): void => {
+    if (path !== '-') raw.destroy();
+  };
+  return { name, path: path === '-' ? null : path, format: sniffFormat(head), gzip, size, stream, bytesRead: () => consumed, close };
+}

@@ -1,0 +1,152 @@
+/**
+ * One input table (CSV or Arrow, file or stdin, plain or gzip) as the main
+ * thread sees it: its columns, and its rows cut into chunks of raw data for
+ * the workers. No per-value work happens here.
+ */
+import { cutCsv, type CsvHeader, type RowBlock } from './csv-cut.js';
+import { openArrow, type ArrowSource, type ColumnSlice } from './arrow.js';
+import type { ByteSource } from './source.js';
+import type { ColumnInfo } from './columns.js';
+import type { InputPart } from '../pool/task.js';
+import { DataError, UsageError } from '../errors.js';
+
+export interface TablePart {
+  readonly rows: number;
+  readonly part: InputPart;
+  readonly transfer: ArrayBuffer[];
+}
+
+export interface Table {
+  readonly source: ByteSource;
+  readonly name: string;
+  readonly format: 'csv' | 'arrow';
+  readonly columns: readonly ColumnInfo[];
+  /** Rows of raw data for the selected columns, in chunks of exactly `rowsPerChunk` rows (the last may be shorter). */
+  chunks(selected: readonly number[], rowsPerChunk: number): AsyncIterable<TablePart>;
+  /** Rows left after the chunks were consumed (after a mismatch, to name the total count). */
+  countRest(): Promise<number>;
+}
+
+export interface CsvDialect {
+  readonly header: boolean;
+  /** Delimiter byte, or null for the default (tab for .tsv files, else comma). */
+  readonly delimiter: number | null;
+}
+
+function defaultDelimiter(name: string): number {
+  return /\.tsv(\.gz)?$/i.test(name) ? 9 : 44;
+}
+
+export async function openTable(source: ByteSource, dialect: CsvDialect): Promise<Table> {
+  if (source.format === 'csv') return openCsvTable(source, dialect);
+  return openArrowTable(source);
+}
+
+async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Table> {
+  const delimiter = dialect.delimiter ?? defaultDelimiter(source.name);
+  // rowsPerBlock is read by the cutter when it starts cutting, after the header.
+  const opts = { rowsPerBlock: 65536, header: dialect.header, delimiter };
+  const cut = cutCsv(source.stream, opts);
+  let header: CsvHeader;
+  try {
+    header = await cut.header;
+  } catch (e) {
+    throw asDataError(e, source.name);
+  }
+  const columns: ColumnInfo[] = header.names
+    ? header.names.map((name) => ({ name, width: 1 }))
+    : Array.from({ length: header.fieldCount }, () => ({ name: null, width: 1 }));
+  const it = cut.blocks[Symbol.asyncIterator]();
+  let started = false;
+  return {
+    source, name: source.name, format: 'csv', columns,
+    async *chunks(selected, rowsPerChunk) {
+      opts.rowsPerBlock = rowsPerChunk;
+      started = true;
+      for (;;) {
+        let r: IteratorResult<RowBlock>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          throw asDataError(e, source.name);
+        }
+        if (r.done) return;
+        const b = r.value;
+        yield {
+          rows: b.rows,
+          transfer: [b.bytes.buffer as ArrayBuffer],
+          part: { kind: 'csv', bytes: b.bytes, delimiter, fieldCount: header.fieldCount, firstLine: b.firstLine, fields: selected },
+        };
+      }
+    },
+    async countRest() {
+      if (!started) opts.rowsPerBlock = 1 << 20;
+      let n = 0;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return n;
+        n += r.value.rows;
+      }
+    },
+  };
+}
+
+function asDataError(e: unknown, file: string): unknown {
+  if (e instanceof DataError || e instanceof UsageError) return e;
+  if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError)) {
+    return new DataError(e.message, { file });
+  }
+  return e;
+}
+
+async function openArrowTable(source: ByteSource): Promise<Table> {
+  let arrow: ArrowSource;
+  try {
+    if (source.format === 'arrow-file' && !source.gzip && source.path !== null) {
+      source.close();
+      arrow = await openArrow({ path: source.path });
+    } else {
+      arrow = await openArrow({ stream: source.stream, name: source.name });
+    }
+  } catch (e) {
+    throw asDataError(e, source.name);
+  }
+  const columns: ColumnInfo[] = arrow.fields.map((f) => ({
+    name: f.name,
+    width: f.isList ? null : (f.listSize ?? 1),
+  }));
+  let rest: AsyncIterator<ColumnSlice[]> | null = null;
+  return {
+    source, name: source.name, format: 'arrow', columns,
+    async *chunks(selected, rowsPerChunk) {
+      const it = arrow.chunks([...selected], rowsPerChunk)[Symbol.asyncIterator]();
+      rest = it;
+      for (;;) {
+        let r: IteratorResult<ColumnSlice[]>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          throw asDataError(e, source.name);
+        }
+        if (r.done) return;
+        const slices = r.value;
+        const transfer: ArrayBuffer[] = [];
+        for (const s of slices) {
+          transfer.push(s.values.buffer as ArrayBuffer);
+          if (s.validity) transfer.push(s.validity.buffer as ArrayBuffer);
+          if (s.childValidity) transfer.push(s.childValidity.buffer as ArrayBuffer);
+        }
+        yield { rows: slices[0]?.rows ?? 0, transfer, part: { kind: 'arrow', slices } };
+      }
+    },
+    async countRest() {
+      if (!rest) rest = arrow.chunks([], 1 << 20)[Symbol.asyncIterator]();
+      let n = 0;
+      for (;;) {
+        const r = await rest.next();
+        if (r.done) return n;
+        n += r.value[0]?.rows ?? 0;
+      }
+    },
+  };
+}

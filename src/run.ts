@@ -1,0 +1,333 @@
+/**
+ * Orchestration only: open the inputs, resolve columns to roles, cut the rows
+ * into chunks, run them on the pool, merge the exact partials in order, and
+ * write per-row output. Throws LossevalError; never exits.
+ */
+import type { RunConfig } from './config.js';
+import { openSource } from './read/source.js';
+import { openTable, type Table, type TablePart } from './read/table.js';
+import { selectColumns, remainingColumns, type ColumnInfo } from './read/columns.js';
+import { createPool } from './pool/pool.js';
+import { OrderedWindow } from './pool/ordered.js';
+import type { ChunkTask, InputInfo, InputPart, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
+import { lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
+import type { LossSpec } from './losses/kernel.js';
+import { mergeSums, roundQuotient, roundSum, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
+import { openRowSink, type RowSink } from './write/rows.js';
+import { Progress } from './write/progress.js';
+import { DataError, UsageError } from './errors.js';
+
+export interface RunIO {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly stderrIsTTY: boolean;
+}
+
+/** One loss's merged state: exact numerator and denominator, counts. */
+export interface LossState {
+  readonly spec: LossSpec;
+  num: ExactSum;
+  den: ExactSum;
+  elements: number;
+  ignored: number;
+}
+
+export interface InputSummary {
+  readonly file: string;
+  readonly format: 'csv' | 'arrow';
+  readonly gzip: boolean;
+  readonly bytes: number | null;
+  readonly columns: readonly string[];
+}
+
+export interface RunSummary {
+  readonly rows: number;
+  readonly nanValues: number;
+  readonly omittedRows: number;
+  readonly losses: readonly LossState[];
+  readonly inputs: readonly InputSummary[];
+}
+
+/** The correctly rounded result of a merged loss state. */
+export function lossValue(s: LossState, reduction: 'mean' | 'sum'): number {
+  return reduction === 'sum' ? roundSum(s.num) : roundQuotient(s.num, s.den);
+}
+
+type RoleName = 'preds' | 'targets' | 'weights';
+
+/** Which columns of which input make up each role. */
+interface Selection {
+  /** Per input: column indices, in the order their values appear in a parsed row. */
+  readonly fields: number[][];
+  readonly roles: Partial<Record<RoleName, { input: number; columns: number[] }>>;
+}
+
+function colName(t: Table, i: number): string {
+  return t.columns[i]!.name ?? String(i);
+}
+
+function select(config: RunConfig, tables: Table[]): Selection {
+  const preds = tables[0]!;
+  const fields: number[][] = tables.map(() => []);
+  const roles: Selection['roles'] = {};
+  const take = (role: RoleName, input: number, columns: number[]): void => {
+    roles[role] = { input, columns };
+    fields[input]!.push(...columns);
+  };
+  const pick = (list: string, t: Table, option: string): number[] => selectColumns(list, t.columns, option, t.name);
+  if (config.targets === null) {
+    if (config.targetCols === null) {
+      throw new UsageError('one input file: say which columns are targets with --target-cols (or give a targets file)');
+    }
+    const targetCols = pick(config.targetCols, preds, '--target-cols');
+    const weightCols = config.weightCols !== null ? pick(config.weightCols, preds, '--weight-cols') : [];
+    const predCols = config.predCols !== null
+      ? pick(config.predCols, preds, '--pred-cols')
+      : remainingColumns(preds.columns, [...targetCols, ...weightCols]);
+    if (predCols.length === 0) throw new UsageError(`${preds.name}: no columns left for predictions`);
+    take('preds', 0, predCols);
+    take('targets', 0, targetCols);
+    if (weightCols.length) take('weights', 0, weightCols);
+  } else {
+    const targets = tables[1]!;
+    const weightCols = config.weightCols !== null ? pick(config.weightCols, targets, '--weight-cols') : [];
+    const predCols = config.predCols !== null ? pick(config.predCols, preds, '--pred-cols') : remainingColumns(preds.columns, []);
+    const targetCols = config.targetCols !== null
+      ? pick(config.targetCols, targets, '--target-cols')
+      : remainingColumns(targets.columns, weightCols);
+    if (predCols.length === 0) throw new UsageError(`${preds.name}: no columns to read predictions from`);
+    if (targetCols.length === 0) throw new UsageError(`${targets.name}: no columns to read targets from`);
+    take('preds', 0, predCols);
+    take('targets', 1, targetCols);
+    if (weightCols.length) take('weights', 1, weightCols);
+  }
+  if (config.weightFile !== null) {
+    const wi = tables.length - 1;
+    take('weights', wi, remainingColumns(tables[wi]!.columns, []));
+  }
+  return { fields, roles };
+}
+
+/** Values per row of each column of a chunk part (Arrow lists know theirs per chunk). */
+function partWidths(part: InputPart): number[] {
+  return part.kind === 'csv' ? part.fields.map(() => 1) : part.slices.map((s) => s.width);
+}
+
+function buildPlan(
+  config: RunConfig, tables: Table[], sel: Selection, widths: number[][], rowsAsCsv: boolean,
+): Plan {
+  // value positions of each selected column within its input's parsed row
+  const inputs: InputInfo[] = tables.map((t, i) => ({
+    file: t.name,
+    columns: sel.fields[i]!.flatMap((c, j) => {
+      const w = widths[i]![j]!;
+      return Array.from({ length: w }, (_, k) => (w === 1 ? t.columns[c]!.name : `${t.columns[c]!.name ?? c}[${k}]`));
+    }),
+  }));
+  const roleRef = (role: RoleName): RoleRef | undefined => {
+    const r = sel.roles[role];
+    if (!r) return undefined;
+    const cols = sel.fields[r.input]!;
+    const first = cols.indexOf(r.columns[0]!);
+    let start = 0;
+    for (let j = 0; j < first; j++) start += widths[r.input]![j]!;
+    let width = 0;
+    for (let j = first; j < first + r.columns.length; j++) width += widths[r.input]![j]!;
+    return { input: r.input, start, width };
+  };
+  const preds = roleRef('preds')!;
+  const targets = roleRef('targets')!;
+  const weights = roleRef('weights');
+  return {
+    losses: config.losses,
+    reduction: config.reduction,
+    nanPolicy: config.nanPolicy,
+    inputs,
+    roles: { preds, targets, ...(weights ? { weights } : {}) },
+    rowsAsCsv,
+  };
+}
+
+function checkWidths(defs: readonly LossDef[], plan: Plan, where: string): void {
+  const w: RoleWidths = plan.roles;
+  for (const d of defs) {
+    const problem = d.checkWidths(w);
+    if (problem) throw new DataError(`${d.name}: ${problem}`, { file: where });
+  }
+}
+
+/** Default chunk size: about 128 Ki values per chunk, at most 64 Ki rows. */
+function defaultChunkRows(tables: Table[], sel: Selection): number {
+  let values = 0;
+  sel.fields.forEach((cols, i) => {
+    for (const c of cols) values += tables[i]!.columns[c]!.width ?? 16;
+  });
+  return Math.max(1, Math.min(65536, Math.floor(131072 / Math.max(1, values))));
+}
+
+/** Zip the inputs' chunks row for row; different row counts are a DataError naming both counts. */
+async function* zipChunks(
+  tables: Table[], sel: Selection, rowsPerChunk: number,
+): AsyncGenerator<{ rows: number; parts: InputPart[]; transfer: ArrayBuffer[] }> {
+  const its = tables.map((t, i) => t.chunks(sel.fields[i]!, rowsPerChunk)[Symbol.asyncIterator]());
+  let before = 0;
+  for (;;) {
+    const next: IteratorResult<TablePart>[] = [];
+    for (const it of its) next.push(await it.next());
+    const counts = next.map((r) => (r.done ? 0 : r.value.rows));
+    if (next.every((r) => r.done)) return;
+    if (counts.some((c) => c !== counts[0])) {
+      const totals: number[] = [];
+      for (let i = 0; i < tables.length; i++) totals.push(before + counts[i]! + (next[i]!.done ? 0 : await tables[i]!.countRest()));
+      const a = tables[0]!, bi = totals.findIndex((t) => t !== totals[0]);
+      throw new DataError(
+        `row counts differ: ${a.name} has ${totals[0]} rows but ${tables[bi]!.name} has ${totals[bi]} rows`,
+      );
+    }
+    const parts: InputPart[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const r of next) {
+      const v = (r as IteratorYieldResult<TablePart>).value;
+      parts.push(v.part);
+      transfer.push(...v.transfer);
+    }
+    before += counts[0]!;
+    yield { rows: counts[0]!, parts, transfer };
+  }
+}
+
+function taskFailure(task: { firstRow: number; rows: number }, e: unknown): DataError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new DataError(`worker failed on data rows ${task.firstRow + 1}–${task.firstRow + task.rows}: ${msg}`);
+}
+
+export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
+  const defs = config.losses.map((s) => lossDef(s.name));
+  const dialect = { header: config.header, delimiter: config.delimiter };
+  const inputs = [
+    { path: config.preds, dialect },
+    ...(config.targets !== null ? [{ path: config.targets, dialect }] : []),
+    // --weight-file is always a CSV with a header, whatever the data's dialect
+    ...(config.weightFile !== null ? [{ path: config.weightFile, dialect: { header: true, delimiter: null } }] : []),
+  ];
+  const paths = inputs.map((i) => i.path);
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('only one input can be standard input (-)');
+  if (config.output !== null && config.reduction !== 'none') {
+    throw new UsageError(`--output is for per-row losses (--reduction none), not --reduction ${config.reduction}`);
+  }
+  const tables: Table[] = [];
+  try {
+    for (const i of inputs) tables.push(await openTable(await openSource(i.path, io.stdin), i.dialect));
+    return await runTables(config, io, defs, tables);
+  } finally {
+    for (const t of tables) t.source.close();
+  }
+}
+
+async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: Table[]): Promise<RunSummary> {
+  const sel = select(config, tables);
+  // widths known before reading (List columns: from the first chunk)
+  const knownWidths = sel.fields.map((cols, i) => cols.map((c) => tables[i]!.columns[c]!.width ?? 1));
+  const rowsAsCsv = config.reduction === 'none' && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
+  let plan = buildPlan(config, tables, sel, knownWidths, rowsAsCsv);
+  checkWidths(defs, plan, tables[0]!.name);
+  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(tables, sel);
+
+  const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
+  let rows = 0, nanValues = 0, omittedRows = 0;
+  let sink: RowSink | null = null;
+  if (config.reduction === 'none') {
+    sink = await openRowSink(config.output, outputHeader(defs, tables, sel, plan), io.stdout);
+  }
+  const progress = config.progress ? new Progress(io.stderr, tables) : null;
+  const pool = createPool(config.workers);
+  let pendingTask: { firstRow: number; rows: number }[] = [];
+  const window = new OrderedWindow<TaskResult>(config.workers * 2, async (r) => {
+    const task = pendingTask.shift()!;
+    if (!r.ok) {
+      const { message, ...at } = r.error;
+      throw new DataError(message, at.file !== undefined ? { ...at, file: at.file } : undefined);
+    }
+    rows += r.rows;
+    nanValues += r.nanValues;
+    omittedRows += r.omitted;
+    r.partials.forEach((p: LossPartial, i) => {
+      const s = states[i]!;
+      s.num = mergeSums(s.num, p.num);
+      s.den = mergeSums(s.den, p.den);
+      s.elements += p.elements;
+      s.ignored += p.ignored;
+    });
+    if (sink) {
+      if (r.csv) await sink.writeCsv(r.csv);
+      else if (r.columns) await sink.writeColumns(r.columns, r.rows);
+    }
+    progress?.update(task.firstRow + task.rows);
+  });
+  try {
+    let seq = 0, firstRow = 0;
+    let planned = false;
+    for await (const chunk of zipChunks(tables, sel, rowsPerChunk)) {
+      const widths = chunk.parts.map(partWidths);
+      if (!planned) {
+        plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
+        checkWidths(defs, plan, tables[0]!.name);
+        planned = true;
+      } else {
+        checkListWidths(plan, widths, tables, sel, firstRow);
+      }
+      const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
+      pendingTask.push({ firstRow, rows: chunk.rows });
+      const t = { firstRow, rows: chunk.rows };
+      await window.push(pool.submit(task, chunk.transfer).catch((e: unknown) => Promise.reject(taskFailure(t, e))));
+      firstRow += chunk.rows;
+    }
+    await window.drain();
+    progress?.done();
+    if (sink) await sink.commit();
+  } catch (e) {
+    progress?.done();
+    pendingTask = [];
+    if (sink) await sink.abort();
+    throw e;
+  } finally {
+    await pool.close();
+  }
+  return {
+    rows, nanValues, omittedRows, losses: states,
+    inputs: tables.map((t, i) => ({
+      file: t.name, format: t.format, gzip: t.source.gzip, bytes: t.source.size,
+      columns: sel.fields[i]!.map((c) => colName(t, c)),
+    })),
+  };
+}
+
+/** A List column whose length changes between chunks cannot feed one loss. */
+function checkListWidths(plan: Plan, widths: number[][], tables: Table[], sel: Selection, firstRow: number): void {
+  widths.forEach((ws, i) => {
+    const expected = plan.inputs[i]!.columns.length;
+    const got = ws.reduce((a, b) => a + b, 0);
+    if (got !== expected) {
+      throw new DataError(
+        `list values per row change from ${expected} to ${got} near row ${firstRow + 1} (columns ${sel.fields[i]!.map((c) => colName(tables[i]!, c)).join(', ')})`,
+        { file: tables[i]!.name },
+      );
+    }
+  });
+}
+
+function outputHeader(defs: readonly LossDef[], tables: Table[], sel: Selection, plan: Plan): string[] {
+  const predRole = sel.roles.preds!;
+  const predNames = plan.inputs[predRole.input]!.columns.slice(plan.roles.preds.start, plan.roles.preds.start + plan.roles.preds.width)
+    .map((n, k) => n ?? colName(tables[predRole.input]!, predRole.columns[k] ?? k));
+  const header: string[] = [];
+  for (const d of defs) {
+    const w = d.outWidth(plan.roles);
+    if (w === 1) header.push(d.name);
+    else for (let k = 0; k < w; k++) header.push(`${d.name}:${predNames[k] ?? k}`);
+  }
+  return header;
+}
+
+export type { ColumnInfo };
