@@ -43,7 +43,7 @@ export function formatLocation(at: DataLocation): string {
   const parts: string[] = [];
   if (at.line !== undefined) parts.push(`line ${at.line}`);
   else if (at.row !== undefined) parts.push(`row ${at.row}`);
-  if (at.column !== undefined) parts.push(`column ${at.column}`);
+  if (at.column !== undefined) parts.push(`column ${JSON.stringify(at.column)}`);
   return parts.length ? `${at.file}: ${parts.join(', ')}` : at.file;
 }
 

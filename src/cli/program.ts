@@ -91,7 +91,7 @@ interface RawOptions {
 
 /** Commander's text without its "error: " prefix. */
 function commanderMessage(e: CommanderError): string {
-  return e.message.replace(/^error: /, '');
+  return e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
 }
 
 /** Parse argv (without node and script) into a command; throws UsageError. */

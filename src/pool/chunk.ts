@@ -7,9 +7,9 @@
 import { parseCsvChunk } from '../parse/csv.js';
 import { locateRow, fieldText } from '../parse/csv-locate.js';
 import { sliceToFloat64 } from '../parse/arrow-column.js';
-import { ExactAccumulator, ZERO_SUM, sumFromCount } from '../reduce/exact-sum.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
+import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
 import type { Chunk, Matrix } from '../losses/kernel.js';
 import type { ChunkTask, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
 import { formatNumber } from '../write/format.js';
@@ -188,43 +188,25 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
 
   const partials: LossPartial[] = [];
   const outs: { data: Float64Array; width: number }[] = [];
-  const acc = new ExactAccumulator();
+  const reduce = plan.reduction !== 'none';
   for (const spec of plan.losses) {
     const def = lossDef(spec.name);
     const problem = def.checkWidths(chunk);
     if (problem) throw new ChunkFailure({ message: `${def.name}: ${problem}`, file: plan.inputs[0]!.file, ...rowOf(task) });
-    const width = def.outWidth(chunk);
-    const out = new Float64Array(rows * width);
-    const den = def.denominator === 'den' ? new Float64Array(rows) : null;
-    let stats;
+    let r: LossOutput;
     try {
-      stats = def.kernel(chunk, spec.params as never, out, den);
+      r = evaluateLoss(spec, chunk, reduce);
     } catch (e) {
       if (e instanceof KernelError) {
         const ref = refs[e.role]!;
-        const r = rowMap ? rowMap[e.row]! : e.row;
-        const { value, ...loc } = locate(task, ref, r, e.offset);
+        const row = rowMap ? rowMap[e.row]! : e.row;
+        const { value, ...loc } = locate(task, ref, row, e.offset);
         throw new ChunkFailure({ ...loc, message: `${e.message}: ${quote(value)}` });
       }
       throw e;
     }
-    if (plan.reduction === 'none') {
-      outs.push({ data: out, width });
-      partials.push({ num: ZERO_SUM, den: ZERO_SUM, elements: out.length, ignored: stats.ignored });
-      continue;
-    }
-    acc.reset();
-    acc.addArray(out);
-    const num = acc.toSum();
-    let denSum;
-    if (den) {
-      acc.reset();
-      acc.addArray(den);
-      denSum = acc.toSum();
-    } else {
-      denSum = sumFromCount(def.denominator === 'rows' ? rows : out.length);
-    }
-    partials.push({ num, den: denSum, elements: out.length, ignored: stats.ignored });
+    if (!reduce) outs.push({ data: r.terms, width: r.width });
+    partials.push({ num: r.num, den: r.den, elements: r.elements, ignored: r.ignored });
   }
 
   const base = { ok: true as const, seq: task.seq, rows, omitted, nanValues, partials };

@@ -3,7 +3,7 @@
  * its format: gzip is unwrapped (by magic bytes, not by extension), then Arrow
  * IPC file / stream magic, else CSV.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { UsageError, DataError } from '../errors.js';
@@ -90,9 +90,8 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
       if (st.isDirectory()) throw new UsageError(`${path}: is a directory`);
       size = st.isFile() ? st.size : null;
       const fh = await fsp.open(path, 'r');
-      raw = createReadStream('', { fd: fh.fd, highWaterMark: 1 << 20, autoClose: true });
-      // the FileHandle object owns the fd; keep it reachable until the stream closes
-      raw.once('close', () => { void fh.close().catch(() => undefined); });
+      // the stream owns the FileHandle and closes it (never close the fd twice)
+      raw = fh.createReadStream({ highWaterMark: 1 << 20 });
     } catch (e) {
       if (e instanceof UsageError) throw e;
       const code = (e as NodeJS.ErrnoException).code;

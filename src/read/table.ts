@@ -4,7 +4,7 @@
  * the workers. No per-value work happens here.
  */
 import { cutCsv, type CsvHeader, type RowBlock } from './csv-cut.js';
-import { openArrow, type ArrowSource, type ColumnSlice } from './arrow.js';
+import type { ArrowSource, ColumnSlice } from './arrow.js';
 import type { ByteSource } from './source.js';
 import type { ColumnInfo } from './columns.js';
 import type { InputPart } from '../pool/task.js';
@@ -101,6 +101,8 @@ function asDataError(e: unknown, file: string): unknown {
 
 async function openArrowTable(source: ByteSource): Promise<Table> {
   let arrow: ArrowSource;
+  // apache-arrow is large: load it only for Arrow inputs
+  const { openArrow } = await import('./arrow.js');
   try {
     if (source.format === 'arrow-file' && !source.gzip && source.path !== null) {
       source.close();

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { createArrowFileWriter, type ArrowRowWriter } from './arrow.js';
+import type { ArrowRowWriter } from './arrow.js';
 import { UsageError } from '../errors.js';
 
 export interface RowSink {
@@ -65,6 +65,7 @@ export async function openRowSink(
   }
   if (isArrow) {
     let w: ArrowRowWriter;
+    const { createArrowFileWriter } = await import('./arrow.js');
     try {
       w = await createArrowFileWriter(temp, [...header]);
     } catch (e) {

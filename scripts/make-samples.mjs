@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Writes the small deterministic sample inputs in samples/ (CSV, gzip and
+// Arrow, all holding the same float64 values): `node scripts/make-samples.mjs`.
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+
+function mulberry32(seed) {
+  return () => {
+    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = mulberry32(20261126);
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+// values rounded to 6 decimals so the CSV text is short and exactly the Arrow float64s
+const r6 = (x) => Number(x.toFixed(6));
+
+const N = 1000;
+const targets = { price: new Float64Array(N), demand: new Float64Array(N) };
+const preds = { price: new Float64Array(N), demand: new Float64Array(N) };
+for (let i = 0; i < N; i++) {
+  const t1 = r6(3 * Math.sin(i / 50) + gauss());
+  const t2 = r6(10 + 2 * gauss());
+  targets.price[i] = t1;
+  targets.demand[i] = t2;
+  // mostly small errors, some outliers: where smooth_l1 and mse differ
+  preds.price[i] = r6(t1 + 0.3 * gauss() + (rand() < 0.03 ? 5 * gauss() : 0));
+  preds.demand[i] = r6(t2 + 0.8 * gauss());
+}
+
+function csv(cols) {
+  const names = Object.keys(cols);
+  const lines = [names.join(',')];
+  for (let i = 0; i < N; i++) lines.push(names.map((n) => String(cols[n][i])).join(','));
+  return lines.join('\n') + '\n';
+}
+
+for (const [name, cols] of [['preds', preds], ['targets', targets]]) {
+  const text = csv(cols);
+  writeFileSync(`samples/${name}.csv`, text);
+  writeFileSync(`samples/${name}.csv.gz`, gzipSync(text, { level: 9 }));
+  writeFileSync(`samples/${name}.arrow`, tableToIPC(tableFromArrays(cols), 'file'));
+  writeFileSync(`samples/${name}.arrows`, tableToIPC(tableFromArrays(cols), 'stream'));
+}
+// one-file layout: predictions and targets side by side
+const both = { pred_price: preds.price, pred_demand: preds.demand, price: targets.price, demand: targets.demand };
+writeFileSync('samples/both.csv', csv(both));
+console.log('wrote samples/');

@@ -1,0 +1,115 @@
+/**
+ * Errors are part of the contract: one `losseval: error:` line naming the
+ * file, line, column and value; exit 1 for data, 2 for usage; nothing on stdout.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { losseval, workdir } from '../helpers/cli.js';
+
+let dir: string;
+const file = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+beforeAll(() => {
+  dir = workdir();
+});
+
+async function expectError(args: string[], code: 1 | 2, message: RegExp, stdin?: string) {
+  const r = await losseval(args, { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+  expect(r.stdout).toBe('');
+  expect(r.code).toBe(code);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^losseval: error: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('usage errors exit 2', () => {
+  it('unknown loss lists the valid names', async () => {
+    file('p.csv', 'p\n1\n');
+    await expectError(['-l', 'smoothl2', 'p.csv', 'p.csv'], 2, /unknown loss 'smoothl2' \(valid: l1, mse, smooth_l1, huber/);
+  });
+  it('missing --loss', async () => {
+    await expectError(['p.csv', 'p.csv'], 2, /missing required option --loss/);
+  });
+  it('unknown option', async () => {
+    await expectError(['-l', 'l1', '--betta', '1', 'p.csv', 'p.csv'], 2, /unknown option '--betta'/);
+  });
+  it('bad option values', async () => {
+    await expectError(['-l', 'smooth_l1', '--beta', '-1', 'p.csv', 'p.csv'], 2, /negative values for --beta \(got -1\)/);
+    await expectError(['-l', 'huber', '--delta', '0', 'p.csv', 'p.csv'], 2, /non-positive values for --delta \(got 0\)/);
+    await expectError(['-l', 'huber', '--delta', 'abc', 'p.csv', 'p.csv'], 2, /--delta <F>' argument 'abc' is invalid/);
+    await expectError(['-l', 'l1', '-r', 'avg', 'p.csv', 'p.csv'], 2, /argument 'avg' is invalid.*mean, sum, none/);
+    await expectError(['-l', 'l1', '-j', '0', 'p.csv', 'p.csv'], 2, /not a positive integer/);
+  });
+  it('missing file', async () => {
+    await expectError(['-l', 'l1', 'nope.csv', 'p.csv'], 2, /nope\.csv: no such file/);
+  });
+  it('unknown column names the file and lists its columns', async () => {
+    file('two.csv', 'a,b\n1,2\n');
+    await expectError(['-l', 'l1', '--target-cols', 'c', 'two.csv'], 2, /--target-cols: unknown column 'c' in two\.csv \(columns: a, b\)/);
+    await expectError(['-l', 'l1', '--target-cols', 'x*', 'two.csv'], 2, /no column of two\.csv matches 'x\*'/);
+  });
+  it('one file without --target-cols', async () => {
+    await expectError(['-l', 'l1', 'two.csv'], 2, /--target-cols/);
+  });
+  it('two inputs on stdin', async () => {
+    await expectError(['-l', 'l1', '-', '-'], 2, /only one input can be standard input/);
+  });
+  it('--output without reduction none', async () => {
+    await expectError(['-l', 'l1', '-o', 'x.csv', 'p.csv', 'p.csv'], 2, /--output is for per-row losses/);
+  });
+});
+
+describe('data errors exit 1 and name file, line, column and value', () => {
+  it('a value that is not a number', async () => {
+    file('bad.csv', 'p,q\n1,2\n3,abc\n');
+    file('t2.csv', 'p,q\n1,2\n3,4\n');
+    await expectError(['-l', 'l1', 'bad.csv', 't2.csv'], 1, /bad\.csv: line 3, column "q": not a number: "abc"/);
+  });
+  for (const bad of ['0x10', '1_000', '1e', 'nan1', '--1', '1.2.3']) {
+    it(`rejects ${bad}`, async () => {
+      file('b.csv', `p\n1\n${bad}\n`);
+      file('t.csv', 'p\n1\n2\n');
+      await expectError(['-l', 'l1', 'b.csv', 't.csv'], 1, new RegExp(`b\\.csv: line 3, column "p": not a number: "${bad.replace('.', '\\.')}"`));
+    });
+  }
+  it('line numbers count physical lines (quoted newlines)', async () => {
+    file('q.csv', 'name,p\n"multi\nline",1\nx,zz\n');
+    file('qt.csv', 'p\n1\n2\n');
+    await expectError(['-l', 'l1', '--pred-cols', 'p', 'q.csv', 'qt.csv'], 1, /q\.csv: line 4, column "p": not a number: "zz"/);
+  });
+  it('row counts differ: names both counts', async () => {
+    file('p3.csv', 'p\n1\n2\n3\n');
+    file('t2b.csv', 't\n1\n2\n');
+    await expectError(['-l', 'l1', 'p3.csv', 't2b.csv'], 1, /row counts differ: p3\.csv has 3 rows but t2b\.csv has 2 rows/);
+    await expectError(['-l', 'l1', '--chunk-rows', '1', 't2b.csv', 'p3.csv'], 1, /t2b\.csv has 2 rows but p3\.csv has 3 rows/);
+  });
+  it('column counts differ between preds and targets', async () => {
+    file('w2.csv', 'a,b\n1,2\n');
+    file('w1.csv', 'a\n1\n');
+    await expectError(['-l', 'mse', 'w2.csv', 'w1.csv'], 1, /mse: 2 prediction values per row but 1 target values/);
+  });
+  it('a ragged row', async () => {
+    file('r.csv', 'a,b\n1,2\n3\n');
+    file('r2.csv', 'a,b\n1,2\n3,4\n');
+    await expectError(['-l', 'l1', 'r.csv', 'r2.csv'], 1, /r\.csv: line 3.*expected 2 fields, found 1/);
+  });
+  it('--nan-policy raise names the first NaN', async () => {
+    file('n.csv', 'p,t\n1,2\n3,nan\n5,\n');
+    await expectError(['-l', 'l1', '--target-cols', 't', '--nan-policy', 'raise', 'n.csv'], 1, /n\.csv: line 3, column "t": NaN value "nan"/);
+  });
+  it('a failed per-row run leaves no output file', async () => {
+    await expectError(['-l', 'l1', '-r', 'none', '-o', 'out.csv', 'bad.csv', 't2.csv'], 1, /not a number/);
+    expect(readdirSync(dir).filter((f) => f.includes('out.csv'))).toEqual([]);
+  });
+  it('a corrupt gzip stream', async () => {
+    writeFileSync(join(dir, 'z.csv.gz'), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4]));
+    await expectError(['-l', 'l1', 'z.csv.gz', 'p.csv'], 1, /z\.csv\.gz/);
+  });
+});
