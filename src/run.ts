@@ -109,11 +109,6 @@ function select(config: RunConfig, tables: Table[]): Selection {
   return { fields, roles };
 }
 
-/** Values per row of each column of a chunk part (Arrow lists know theirs per chunk). */
-function partWidths(part: InputPart): number[] {
-  return part.kind === 'csv' ? part.fields.map(() => 1) : part.slices.map((s) => s.width);
-}
-
 function buildPlan(
   config: RunConfig, tables: Table[], sel: Selection, widths: number[][], rowsAsCsv: boolean,
 ): Plan {
@@ -158,11 +153,9 @@ function checkWidths(defs: readonly LossDef[], plan: Plan, where: string): void 
 }
 
 /** Default chunk size: about 128 Ki values per chunk, at most 64 Ki rows. */
-function defaultChunkRows(tables: Table[], sel: Selection): number {
+function defaultChunkRows(widths: number[][]): number {
   let values = 0;
-  sel.fields.forEach((cols, i) => {
-    for (const c of cols) values += tables[i]!.columns[c]!.width ?? 16;
-  });
+  for (const ws of widths) for (const w of ws) values += w;
   return Math.max(1, Math.min(65536, Math.floor(131072 / Math.max(1, values))));
 }
 
@@ -181,6 +174,7 @@ async function* zipChunks(
       const totals: number[] = [];
       for (let i = 0; i < tables.length; i++) totals.push(before + counts[i]! + (next[i]!.done ? 0 : await tables[i]!.countRest()));
       const a = tables[0]!, bi = totals.findIndex((t) => t !== totals[0]);
+      if (bi < 0) throw new Error(`internal: chunks of ${counts.join('/')} rows with equal totals ${totals[0]}`);
       throw new DataError(
         `row counts differ: ${a.name} has ${totals[0]} rows but ${tables[bi]!.name} has ${totals[bi]} rows`,
       );
@@ -221,18 +215,18 @@ export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
     for (const i of inputs) tables.push(await openTable(await openSource(i.path, io.stdin), i.dialect));
     return await runTables(config, io, defs, tables);
   } finally {
-    for (const t of tables) t.source.close();
+    for (const t of tables) await t.close().catch(() => undefined);
   }
 }
 
 async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: Table[]): Promise<RunSummary> {
   const sel = select(config, tables);
-  // widths known before reading (List columns: from the first chunk)
-  const knownWidths = sel.fields.map((cols, i) => cols.map((c) => tables[i]!.columns[c]!.width ?? 1));
+  const widths: number[][] = [];
+  for (let i = 0; i < tables.length; i++) widths.push(await tables[i]!.widths(sel.fields[i]!));
   const rowsAsCsv = config.reduction === 'none' && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
-  let plan = buildPlan(config, tables, sel, knownWidths, rowsAsCsv);
+  const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
   checkWidths(defs, plan, tables[0]!.name);
-  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(tables, sel);
+  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;
@@ -267,16 +261,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   });
   try {
     let seq = 0, firstRow = 0;
-    let planned = false;
     for await (const chunk of zipChunks(tables, sel, rowsPerChunk)) {
-      const widths = chunk.parts.map(partWidths);
-      if (!planned) {
-        plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
-        checkWidths(defs, plan, tables[0]!.name);
-        planned = true;
-      } else {
-        checkListWidths(plan, widths, tables, sel, firstRow);
-      }
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
       pendingTask.push({ firstRow, rows: chunk.rows });
       const t = { firstRow, rows: chunk.rows };
@@ -301,20 +286,6 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
       columns: sel.fields[i]!.map((c) => colName(t, c)),
     })),
   };
-}
-
-/** A List column whose length changes between chunks cannot feed one loss. */
-function checkListWidths(plan: Plan, widths: number[][], tables: Table[], sel: Selection, firstRow: number): void {
-  widths.forEach((ws, i) => {
-    const expected = plan.inputs[i]!.columns.length;
-    const got = ws.reduce((a, b) => a + b, 0);
-    if (got !== expected) {
-      throw new DataError(
-        `list values per row change from ${expected} to ${got} near row ${firstRow + 1} (columns ${sel.fields[i]!.map((c) => colName(tables[i]!, c)).join(', ')})`,
-        { file: tables[i]!.name },
-      );
-    }
-  });
 }
 
 function outputHeader(defs: readonly LossDef[], tables: Table[], sel: Selection, plan: Plan): string[] {

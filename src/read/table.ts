@@ -21,8 +21,12 @@ export interface Table {
   readonly name: string;
   readonly format: 'csv' | 'arrow';
   readonly columns: readonly ColumnInfo[];
+  /** Values per row of each selected column (Arrow List columns: read from the data). */
+  widths(selected: readonly number[]): Promise<number[]>;
   /** Rows of raw data for the selected columns, in chunks of exactly `rowsPerChunk` rows (the last may be shorter). */
   chunks(selected: readonly number[], rowsPerChunk: number): AsyncIterable<TablePart>;
+  /** Release the input (also after an error). */
+  close(): Promise<void>;
   /** Rows left after the chunks were consumed (after a mismatch, to name the total count). */
   countRest(): Promise<number>;
 }
@@ -60,6 +64,11 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
   let started = false;
   return {
     source, name: source.name, format: 'csv', columns,
+    widths: (selected) => Promise.resolve(selected.map(() => 1)),
+    close: () => {
+      source.close();
+      return Promise.resolve();
+    },
     async *chunks(selected, rowsPerChunk) {
       opts.rowsPerBlock = rowsPerChunk;
       started = true;
@@ -118,8 +127,26 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
     width: f.isList ? null : (f.listSize ?? 1),
   }));
   let rest: AsyncIterator<ColumnSlice[]> | null = null;
+  const checkNumeric = (selected: readonly number[]): void => {
+    for (const c of selected) {
+      const f = arrow.fields[c]!;
+      if (f.kind === null) throw new UsageError(`${source.name}: column '${f.name}' has type ${f.type}, not numbers`);
+    }
+  };
   return {
     source, name: source.name, format: 'arrow', columns,
+    async close() {
+      source.close();
+      await arrow.close();
+    },
+    async widths(selected) {
+      checkNumeric(selected);
+      try {
+        return await arrow.widths([...selected]);
+      } catch (e) {
+        throw asDataError(e, source.name);
+      }
+    },
     async *chunks(selected, rowsPerChunk) {
       const it = arrow.chunks([...selected], rowsPerChunk)[Symbol.asyncIterator]();
       rest = it;
@@ -142,7 +169,11 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
       }
     },
     async countRest() {
-      if (!rest) rest = arrow.chunks([], 1 << 20)[Symbol.asyncIterator]();
+      if (!rest) {
+        const any = arrow.fields.findIndex((f) => f.kind !== null);
+        if (any < 0) return 0;
+        rest = arrow.chunks([any], 1 << 20)[Symbol.asyncIterator]();
+      }
       let n = 0;
       for (;;) {
         const r = await rest.next();
