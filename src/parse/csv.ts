@@ -1,0 +1,380 @@
+/**
+ * CSV chunk parser (worker side).
+ *
+ * A chunk is a run of whole rows cut by the main thread (src/read/csv-cut.ts). Only the selected
+ * fields are converted (see src/parse/number.ts for the number syntax and the trimming of spaces
+ * and tabs around a value, quoted or not); unselected fields may hold any text.
+ *
+ * Rules (RFC 4180):
+ *  - a row ends at '\n'; a '\r' right before it (or at the very end of the chunk) belongs to
+ *    the line terminator, any other '\r' is data;
+ *  - a field starting with '"' (after optional spaces/tabs) is quoted: it runs to the next lone
+ *    '"', "" is an escaped quote, and newlines and delimiters inside are data. After the closing
+ *    quote only spaces/tabs may precede the delimiter / row end;
+ *  - a '"' inside an unquoted field is an error (kind 'quote'): the cutter toggles its quote state
+ *    on every '"', so accepting stray quotes would make cutter and parser disagree on row ends;
+ *  - an empty line is a row with one empty field (NaN when there is a single column, a
+ *    field-count error otherwise).
+ *
+ * Two paths: a chunk without any '"' byte takes a fast byte loop (number scanned in place, one
+ * pass; it bails out on the first '"'); otherwise a hand-written RFC 4180 state machine. Both convert through the same number
+ * functions, so their values are bit-identical. Errors are reported left to right: the first
+ * bad selected value or bad field count in the first bad row.
+ */
+import { numberInvalid, parseNumberBytes, scanEnd, scanNumber } from './number.js';
+
+export interface CsvChunk {
+  /** whole rows: N rows, each ending in '\n' (or '\r\n'), except that the last row may lack the newline. */
+  bytes: Uint8Array;
+  /** N, as counted by the cutter */
+  rows: number;
+  /** byte value, e.g. 44 (',') or 9 (tab) */
+  delimiter: number;
+  /** expected number of fields in every row */
+  fieldCount: number;
+  /** field indices to extract, in output order (may repeat) */
+  columns: readonly number[];
+}
+
+export type CsvErrorKind = 'number' | 'fields' | 'quote';
+
+export interface CsvParseError {
+  ok: false;
+  /** 0-based row within the chunk */
+  row: number;
+  /** 0-based physical line offset within the chunk where the bad value starts */
+  line: number;
+  /** 0-based field index (for 'fields': the number of fields found) */
+  field: number;
+  /** the offending text as written (truncated to 60 characters with '…') */
+  value: string;
+  kind: CsvErrorKind;
+  message: string;
+}
+
+export type CsvParseResult = { ok: true; values: Float64Array } | CsvParseError;
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+
+const decoder = new TextDecoder();
+const MAX_VALUE_CHARS = 60;
+
+function shown(b: Uint8Array, s: number, e: number): string {
+  // decode at most a bit more than needed, then truncate by characters
+  const lim = Math.min(e, s + MAX_VALUE_CHARS * 4 + 4);
+  let t = decoder.decode(b.subarray(s, lim));
+  if (t.length > MAX_VALUE_CHARS || lim < e) t = t.slice(0, MAX_VALUE_CHARS) + '…';
+  return t;
+}
+
+function truncate(t: string): string {
+  return t.length > MAX_VALUE_CHARS ? t.slice(0, MAX_VALUE_CHARS) + '…' : t;
+}
+
+function numberError(row: number, line: number, field: number, value: string): CsvParseError {
+  return { ok: false, row, line, field, value, kind: 'number', message: `not a number: "${value}"` };
+}
+
+function fieldsError(
+  b: Uint8Array,
+  row: number,
+  line: number,
+  found: number,
+  expected: number,
+  rowStart: number,
+  rowEnd: number,
+): CsvParseError {
+  let e = rowEnd;
+  if (e > rowStart && b[e - 1] === LF) e--;
+  if (e > rowStart && b[e - 1] === CR) e--;
+  return {
+    ok: false,
+    row,
+    line,
+    field: found,
+    value: shown(b, rowStart, e),
+    kind: 'fields',
+    message: `expected ${expected} field${expected === 1 ? '' : 's'}, found ${found}`,
+  };
+}
+
+function quoteError(row: number, line: number, field: number, value: string, message: string): CsvParseError {
+  return { ok: false, row, line, field, value, kind: 'quote', message };
+}
+
+/** Parse a chunk of whole CSV rows into a row-major rows × columns.length Float64Array. */
+export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
+  const { bytes, rows, delimiter, fieldCount, columns } = chunk;
+  // one byte, not a line break or quote, and not a byte the number scanner consumes
+  if (
+    !Number.isInteger(delimiter) ||
+    delimiter < 0 ||
+    delimiter > 255 ||
+    delimiter === LF ||
+    delimiter === CR ||
+    delimiter === QUOTE ||
+    (delimiter >= 48 && delimiter <= 57) ||
+    delimiter === 43 ||
+    delimiter === 45 ||
+    delimiter === 46 ||
+    delimiter === 69 ||
+    delimiter === 101
+  ) {
+    throw new RangeError(`invalid CSV delimiter byte ${delimiter}`);
+  }
+  const nc = columns.length;
+  // slot[f] = first output column taking field f, or -1
+  const slot = new Int32Array(Math.max(fieldCount, 0)).fill(-1);
+  const dupTo: number[] = [];
+  const dupFrom: number[] = [];
+  for (let j = 0; j < nc; j++) {
+    const f = columns[j]!;
+    if (!Number.isInteger(f) || f < 0 || f >= fieldCount) {
+      throw new RangeError(`column index ${f} out of range for ${fieldCount} fields`);
+    }
+    if (slot[f] === -1) slot[f] = j;
+    else {
+      dupTo.push(j);
+      dupFrom.push(slot[f]!);
+    }
+  }
+  const values = new Float64Array(rows * nc);
+  // The plain path gives up (returns QUOTED) as soon as it meets a '"' byte; this is cheaper
+  // than a separate bytes.indexOf(34) pass over the whole chunk.
+  let err = parsePlain(bytes, rows, delimiter, fieldCount, slot, nc, values);
+  if (err === QUOTED) err = parseQuoted(bytes, rows, delimiter, fieldCount, slot, nc, values);
+  if (err !== null) return err;
+  if (dupTo.length > 0) {
+    for (let r = 0, base = 0; r < rows; r++, base += nc) {
+      for (let k = 0; k < dupTo.length; k++) values[base + dupTo[k]!] = values[base + dupFrom[k]!]!;
+    }
+  }
+  return { ok: true, values };
+}
+
+/** Sentinel: the plain path met a '"' and the chunk must be parsed by the RFC 4180 path. */
+const QUOTED: CsvParseError = {
+  ok: false,
+  row: -1,
+  line: -1,
+  field: -1,
+  value: '',
+  kind: 'quote',
+  message: 'internal: chunk has quotes',
+};
+
+function rowCountMismatch(expected: number, found: number): Error {
+  return new Error(`internal error: CSV chunk holds ${found} rows, the cutter counted ${expected}`);
+}
+
+/**
+ * Fast path for chunks without any '"' (so no field spans lines and line === row). Every byte
+ * that is not consumed by the number scanner is checked for '"'; on the first one, returns
+ * QUOTED (before reporting any error) so that the caller re-parses with the RFC 4180 path.
+ */
+function parsePlain(
+  b: Uint8Array,
+  rows: number,
+  delim: number,
+  fieldCount: number,
+  slot: Int32Array,
+  nc: number,
+  out: Float64Array,
+): CsvParseError | null {
+  const n = b.length;
+  // bytes above `hi` are none of delimiter, '\n', '"' (one compare per byte for digits/letters)
+  const hi = delim > QUOTE ? delim : QUOTE;
+  let pos = 0;
+  let row = 0;
+  while (pos < n) {
+    if (row >= rows) throw rowCountMismatch(rows, row + 1);
+    const rowStart = pos;
+    const base = row * nc;
+    let f = 0;
+    for (;;) {
+      const sl = f < fieldCount ? slot[f]! : -1;
+      let c: number;
+      if (sl >= 0) {
+        let v = 0;
+        let done = false;
+        c = pos < n ? b[pos]! : LF;
+        if (c !== 32 && c !== 9) {
+          v = scanNumber(b, pos, n);
+          const e = scanEnd;
+          if (e !== pos) {
+            const c2 = e < n ? b[e]! : LF;
+            if (c2 === delim || c2 === LF || (c2 === CR && (e + 1 >= n || b[e + 1] === LF))) {
+              done = true;
+              pos = e;
+            }
+          }
+        }
+        if (!done) {
+          let e = pos;
+          while (e < n) {
+            const c3 = b[e]!;
+            if (c3 <= hi) {
+              if (c3 === delim || c3 === LF) break;
+              if (c3 === QUOTE) return QUOTED;
+            }
+            e++;
+          }
+          let fe = e;
+          if (fe > pos && b[fe - 1] === CR && (fe === n || b[fe] === LF)) fe--;
+          v = parseNumberBytes(b, pos, fe, delim);
+          if (v !== v && numberInvalid) return numberError(row, row, f, shown(b, pos, fe));
+          pos = fe;
+        }
+        out[base + sl] = v;
+      } else {
+        while (pos < n) {
+          const c3 = b[pos]!;
+          if (c3 <= hi) {
+            if (c3 === delim || c3 === LF) break;
+            if (c3 === QUOTE) return QUOTED;
+          }
+          pos++;
+        }
+      }
+      c = pos < n ? b[pos]! : LF;
+      f++;
+      if (c === delim) {
+        pos++;
+        continue;
+      }
+      // row end: LF, CR (LF or end follows), or end of chunk
+      if (c === CR) pos++;
+      pos++;
+      break;
+    }
+    if (f !== fieldCount) return fieldsError(b, row, row, f, fieldCount, rowStart, Math.min(pos, n));
+    row++;
+  }
+  if (row !== rows) throw rowCountMismatch(rows, row);
+  return null;
+}
+
+/** RFC 4180 path for chunks containing quotes. */
+function parseQuoted(
+  b: Uint8Array,
+  rows: number,
+  delim: number,
+  fieldCount: number,
+  slot: Int32Array,
+  nc: number,
+  out: Float64Array,
+): CsvParseError | null {
+  const n = b.length;
+  const trimSp = delim !== 32;
+  const trimTab = delim !== 9;
+  let pos = 0;
+  let row = 0;
+  let line = 0; // physical line of pos
+  while (pos < n) {
+    if (row >= rows) throw rowCountMismatch(rows, row + 1);
+    const rowStart = pos;
+    const rowLine = line;
+    const base = row * nc;
+    let f = 0;
+    for (;;) {
+      const sl = f < fieldCount ? slot[f]! : -1;
+      const fieldStart = pos;
+      const fieldLine = line;
+      // skip spaces/tabs to see whether the field is quoted
+      let p = pos;
+      while (p < n) {
+        const c = b[p]!;
+        if ((c === 32 && trimSp) || (c === 9 && trimTab)) p++;
+        else break;
+      }
+      if (p < n && b[p] === QUOTE) {
+        const cs = p + 1;
+        let k = cs;
+        let escaped = false;
+        let closed = false;
+        while (k < n) {
+          const c = b[k]!;
+          if (c === QUOTE) {
+            if (k + 1 < n && b[k + 1] === QUOTE) {
+              escaped = true;
+              k += 2;
+              continue;
+            }
+            closed = true;
+            break;
+          }
+          if (c === LF) line++;
+          k++;
+        }
+        if (!closed) {
+          return quoteError(row, fieldLine, f, shown(b, fieldStart, n), 'unterminated quoted field');
+        }
+        const ce = k;
+        pos = k + 1;
+        while (pos < n) {
+          const c = b[pos]!;
+          if ((c === 32 && trimSp) || (c === 9 && trimTab)) pos++;
+          else break;
+        }
+        const c = pos < n ? b[pos]! : LF;
+        if (!(c === delim || c === LF || (c === CR && (pos + 1 >= n || b[pos + 1] === LF)))) {
+          let e = pos;
+          while (e < n && b[e] !== delim && b[e] !== LF) e++;
+          return quoteError(
+            row,
+            line,
+            f,
+            shown(b, fieldStart, e),
+            `unexpected character after closing quote: ${JSON.stringify(String.fromCharCode(c))}`,
+          );
+        }
+        if (sl >= 0) {
+          if (escaped) {
+            const text = decoder.decode(b.subarray(cs, ce)).replace(/""/g, '"');
+            return numberError(row, fieldLine, f, truncate(text));
+          }
+          const v = parseNumberBytes(b, cs, ce, delim);
+          if (v !== v && numberInvalid) return numberError(row, fieldLine, f, shown(b, cs, ce));
+          out[base + sl] = v;
+        }
+      } else {
+        let e = pos;
+        while (e < n) {
+          const c = b[e]!;
+          if (c === delim || c === LF) break;
+          if (c === QUOTE) {
+            let fe = e;
+            while (fe < n && b[fe] !== delim && b[fe] !== LF) fe++;
+            return quoteError(row, line, f, shown(b, fieldStart, fe), 'quote inside an unquoted field');
+          }
+          e++;
+        }
+        let fe = e;
+        if (fe > pos && b[fe - 1] === CR && (fe === n || b[fe] === LF)) fe--;
+        if (sl >= 0) {
+          const v = parseNumberBytes(b, pos, fe, delim);
+          if (v !== v && numberInvalid) return numberError(row, line, f, shown(b, pos, fe));
+          out[base + sl] = v;
+        }
+        pos = fe;
+      }
+      // pos at delimiter, CR (before LF / end), LF, or end
+      const c = pos < n ? b[pos]! : LF;
+      f++;
+      if (c === delim) {
+        pos++;
+        continue;
+      }
+      if (c === CR) pos++;
+      pos++;
+      line++;
+      break;
+    }
+    if (f !== fieldCount) return fieldsError(b, row, rowLine, f, fieldCount, rowStart, Math.min(pos, n));
+    row++;
+  }
+  if (row !== rows) throw rowCountMismatch(rows, row);
+  return null;
+}

@@ -1,0 +1,427 @@
+/**
+ * CSV row cutter (main-thread side): splits a byte stream into blocks of exactly
+ * `rowsPerBlock` rows (the last block may be shorter) without parsing any value.
+ *
+ * Shape: `cutCsv(source, opts)` returns `{ header, blocks }`.
+ *  - `header` is a promise, started eagerly (reading of the source begins at the call), that
+ *    resolves once the first row has been read. It can be awaited before, during or without
+ *    iterating `blocks` (a rejection is also marked handled, so ignoring `header` is safe).
+ *  - `blocks` may be iterated once. If the header failed, iterating rethrows that error.
+ *
+ * Rows end at '\n' outside quotes. The quote state toggles on every '"' byte: for valid
+ * RFC 4180 that is exact ("" toggles twice), and parseCsvChunk rejects every '"' that is not at
+ * the start/end of a quoted field, so cutter and parser always agree on row ends.
+ * The newline at the end of the file makes no row; bytes after the last newline form a final
+ * row; an unterminated quote at EOF is passed through as the (last) row of the last block, where
+ * parseCsvChunk reports it as kind 'quote'.
+ *
+ * A UTF-8 BOM at the start of the file is dropped. Each block's `bytes` is a fresh Uint8Array at
+ * offset 0 of its own ArrayBuffer (safe to transfer; the buffer may have up to ~25% slack beyond
+ * `byteLength`). Memory stays bounded by about one block plus one source chunk: source chunks
+ * are copied, never retained, and a block spanning many chunks grows geometrically.
+ */
+
+export interface RowBlock {
+  bytes: Uint8Array;
+  rows: number;
+  /** 1-based physical line number of the block's first row (the header being line 1 when present) */
+  firstLine: number;
+  /** physical line breaks ('\n') inside the block */
+  lines: number;
+}
+
+export interface CutOptions {
+  /** read when the iteration of `blocks` starts (so it may be set after the header is known) */
+  rowsPerBlock: number;
+  header: boolean;
+  /** delimiter byte, e.g. 44 or 9 */
+  delimiter: number;
+  /**
+   * Largest single row (and header) accepted, in bytes; default 256 MiB. Guards memory against
+   * an unterminated quote, which makes the rest of the file one row: CsvCutError kind 'size'.
+   */
+  maxRowBytes?: number;
+}
+
+export interface CsvHeader {
+  /** column names (null with header:false) */
+  names: string[] | null;
+  /** fields per row: from the header, or from the first data row when header:false (0 if the file is empty) */
+  fieldCount: number;
+}
+
+/**
+ * A cutting error: a malformed header row (header:true only), or a row larger than
+ * `maxRowBytes` (almost always an unterminated quoted field). `line` is 1-based in the file.
+ */
+export class CsvCutError extends Error {
+  readonly line: number;
+  readonly kind: 'quote' | 'size';
+  constructor(message: string, line: number, kind: 'quote' | 'size') {
+    super(message);
+    this.name = 'CsvCutError';
+    this.line = line;
+    this.kind = kind;
+  }
+}
+
+/** Delimiters the cutter and parser accept: one byte, not '\n', '\r', '"', nor a number character. */
+export function checkDelimiter(delimiter: number): void {
+  const ok =
+    Number.isInteger(delimiter) &&
+    delimiter >= 0 &&
+    delimiter <= 255 &&
+    delimiter !== 10 &&
+    delimiter !== 13 &&
+    delimiter !== 34 &&
+    !(delimiter >= 48 && delimiter <= 57) &&
+    delimiter !== 43 && // +
+    delimiter !== 45 && // -
+    delimiter !== 46 && // .
+    delimiter !== 69 && // E
+    delimiter !== 101; // e
+  if (!ok) throw new RangeError(`invalid CSV delimiter byte ${delimiter}`);
+}
+
+const LF = 10;
+const QUOTE = 34;
+
+/** Mutable scan state carried across source chunks. */
+export interface CutScanState {
+  inQuote: boolean;
+  /** rows completed by the last scan call */
+  rows: number;
+  /** '\n' bytes seen by the last scan call */
+  lfs: number;
+  /** value of `lfs` at the last row end seen by the last scan call (-1: no row end) */
+  lastRowLfs?: number;
+  /** index just after the last row end seen by the last scan call (-1: no row end) */
+  lastRowEnd?: number;
+}
+
+/**
+ * The cutter's inner loop: scan b[i, n) for row ends ('\n' outside quotes). Stops right after
+ * the `want`-th row end and returns that index, or returns -1 when the range is exhausted.
+ * On return, st.rows / st.lfs hold the rows and newlines seen in this call; st.inQuote is updated.
+ *
+ * Words of 4 bytes are tested at once (SWAR: a word holding neither '\n' nor '"' is skipped);
+ * words that hold one are walked byte by byte. About 2.5x the speed of a plain byte loop.
+ */
+export function scanRows(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
+  let q = st.inQuote;
+  let rows = 0;
+  let lfs = 0;
+  let lastRowLfs = -1;
+  let lastRowEnd = -1;
+  // bytes [i, lim) are walked one by one; aligned words w[k..] are tested 4 bytes at a time
+  const off = b.byteOffset;
+  const a0 = Math.min(n, i + ((4 - ((off + i) & 3)) & 3));
+  const nw = (n - a0) >> 2;
+  const w = nw > 0 ? new Uint32Array(b.buffer, off + a0, nw) : null;
+  let lim = a0;
+  let k = 0;
+  for (;;) {
+    for (; i < lim; i++) {
+      const c = b[i]!;
+      if (c < 35) {
+        if (c === LF) {
+          lfs++;
+          if (!q) {
+            lastRowLfs = lfs;
+            lastRowEnd = i + 1;
+            if (++rows === want) {
+              st.inQuote = q;
+              st.rows = rows;
+              st.lfs = lfs;
+              st.lastRowLfs = lastRowLfs;
+              st.lastRowEnd = lastRowEnd;
+              return i + 1;
+            }
+          }
+        } else if (c === QUOTE) {
+          q = !q;
+        }
+      }
+    }
+    if (i >= n) break;
+    if (w !== null && k < nw) {
+      for (; k < nw; k++) {
+        const x = w[k]!;
+        const y = x ^ 0x0a0a0a0a;
+        const z = x ^ 0x22222222;
+        if (((((y - 0x01010101) & ~y) | ((z - 0x01010101) & ~z)) & 0x80808080) !== 0) break;
+      }
+      i = a0 + (k << 2);
+      if (k < nw) {
+        lim = i + 4;
+        k++;
+      } else {
+        lim = n;
+      }
+    } else {
+      lim = n;
+    }
+  }
+  st.inQuote = q;
+  st.rows = rows;
+  st.lfs = lfs;
+  st.lastRowLfs = lastRowLfs;
+  st.lastRowEnd = lastRowEnd;
+  return -1;
+}
+
+/** Count the rows of a whole in-memory CSV body (no header handling): final unterminated row counts. */
+export function countRows(b: Uint8Array): number {
+  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+  scanRows(b, 0, b.length, Infinity, st);
+  const n = b.length;
+  return st.rows + (n > 0 && (st.inQuote || b[n - 1] !== LF) ? 1 : 0);
+}
+
+/** Growable byte accumulator whose buffer is handed out as a block. */
+class Acc {
+  buf: Uint8Array = new Uint8Array(0);
+  len = 0;
+  hint = 64 * 1024;
+
+  append(src: Uint8Array, s: number, e: number): void {
+    const k = e - s;
+    if (k <= 0) return;
+    const need = this.len + k;
+    if (need > this.buf.length) {
+      let cap = Math.max(this.hint, this.buf.length * 2, 1024);
+      while (cap < need) cap *= 2;
+      const nb = new Uint8Array(cap);
+      nb.set(this.buf.subarray(0, this.len));
+      this.buf = nb;
+    }
+    this.buf.set(src.subarray(s, e), this.len);
+    this.len = need;
+  }
+
+  /** Hand out the contents (plus src[s, e)) as an independent buffer and reset. */
+  take(src: Uint8Array, s: number, e: number): Uint8Array {
+    let out: Uint8Array;
+    if (this.len === 0) {
+      out = new Uint8Array(e - s);
+      out.set(src.subarray(s, e));
+    } else {
+      this.append(src, s, e);
+      const len = this.len;
+      out = this.buf.length > len + (len >> 2) ? this.buf.slice(0, len) : this.buf.subarray(0, len);
+      this.hint = len + (len >> 4) + 64 * 1024;
+      this.buf = new Uint8Array(0);
+      this.len = 0;
+    }
+    return out;
+  }
+}
+
+/** Split one record (no trailing newline; a trailing '\r' is dropped) into string fields. */
+export function splitRecord(
+  b: Uint8Array,
+  delimiter: number,
+): { fields: string[]; error: string | null } {
+  const dec = new TextDecoder();
+  let n = b.length;
+  if (n > 0 && b[n - 1] === 13) n--;
+  const fields: string[] = [];
+  const trim = (c: number) => (c === 32 && delimiter !== 32) || (c === 9 && delimiter !== 9);
+  let pos = 0;
+  for (;;) {
+    let p = pos;
+    while (p < n && trim(b[p]!)) p++;
+    if (p < n && b[p] === QUOTE) {
+      let k = p + 1;
+      const parts: string[] = [];
+      let segStart = k;
+      let closed = false;
+      while (k < n) {
+        if (b[k] === QUOTE) {
+          if (k + 1 < n && b[k + 1] === QUOTE) {
+            parts.push(dec.decode(b.subarray(segStart, k + 1)));
+            k += 2;
+            segStart = k;
+            continue;
+          }
+          closed = true;
+          break;
+        }
+        k++;
+      }
+      if (!closed) {
+        parts.push(dec.decode(b.subarray(segStart, n)));
+        fields.push(parts.join(''));
+        return { fields, error: 'unterminated quoted field' };
+      }
+      parts.push(dec.decode(b.subarray(segStart, k)));
+      fields.push(parts.join(''));
+      pos = k + 1;
+      while (pos < n && trim(b[pos]!)) pos++;
+      if (pos < n && b[pos] !== delimiter) {
+        // skip to the next delimiter and carry on, reporting the error
+        let e = pos;
+        while (e < n && b[e] !== delimiter) e++;
+        const err = `unexpected character after closing quote in field ${fields.length}`;
+        if (e >= n) return { fields, error: err };
+        const rest = splitRecord(b.subarray(e + 1, n), delimiter);
+        return { fields: fields.concat(rest.fields), error: err };
+      }
+    } else {
+      let e = pos;
+      let stray = false;
+      while (e < n && b[e] !== delimiter) {
+        if (b[e] === QUOTE) stray = true;
+        e++;
+      }
+      fields.push(dec.decode(b.subarray(pos, e)));
+      if (stray) {
+        const err = `quote inside an unquoted field (field ${fields.length})`;
+        if (e >= n) return { fields, error: err };
+        const rest = splitRecord(b.subarray(e + 1, n), delimiter);
+        return { fields: fields.concat(rest.fields), error: err };
+      }
+      pos = e;
+    }
+    if (pos >= n) return { fields, error: null };
+    pos++; // delimiter
+  }
+}
+
+export function cutCsv(
+  source: AsyncIterable<Uint8Array>,
+  opts: CutOptions,
+): { header: Promise<CsvHeader>; blocks: AsyncIterable<RowBlock> } {
+  const delim = opts.delimiter;
+  checkDelimiter(delim);
+  const maxRow = opts.maxRowBytes ?? 256 * 1024 * 1024;
+  const it = source[Symbol.asyncIterator]();
+
+  // ---- header phase: read until the first row end (quote-aware) or EOF ----
+  let leftover: Uint8Array = new Uint8Array(0); // bytes already read that belong to the data
+  let dataFirstLine = 1;
+  let eofAfterHeader = false;
+  const headerPromise = (async (): Promise<CsvHeader> => {
+    const acc = new Acc();
+    const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+    let scanned = 0;
+    let rowEnd = -1;
+    let eof = false;
+    let headerLfs = 0;
+    while (rowEnd < 0) {
+      const r = await it.next();
+      if (r.done) {
+        eof = true;
+        break;
+      }
+      const chunk = r.value;
+      acc.append(chunk, 0, chunk.length);
+      const end = scanRows(acc.buf, scanned, acc.len, 1, st);
+      headerLfs += st.lfs;
+      if (end >= 0) rowEnd = end;
+      else if (acc.len > maxRow + 3) {
+        throw new CsvCutError(
+          `the first row is longer than ${maxRow} bytes` + (st.inQuote ? ' (unterminated quoted field?)' : ''),
+          1,
+          st.inQuote ? 'quote' : 'size',
+        );
+      } else scanned = acc.len;
+    }
+    const all = acc.buf.subarray(0, acc.len);
+    const bom = all.length >= 3 && all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0;
+    if (all.length - bom === 0) {
+      eofAfterHeader = true;
+      return { names: opts.header ? [] : null, fieldCount: 0 };
+    }
+    const firstEnd = rowEnd >= 0 ? rowEnd : all.length; // end of the first row incl. its '\n'
+    let recEnd = firstEnd;
+    if (rowEnd >= 0) recEnd--; // drop '\n'
+    const rec = splitRecord(all.subarray(bom, recEnd), delim);
+    if (opts.header) {
+      if (rec.error !== null) throw new CsvCutError(`header: ${rec.error}`, 1, 'quote');
+      leftover = all.subarray(firstEnd);
+      dataFirstLine = 1 + headerLfs;
+      eofAfterHeader = eof && leftover.length === 0;
+      return { names: rec.fields, fieldCount: rec.fields.length };
+    }
+    leftover = all.subarray(bom);
+    dataFirstLine = 1;
+    eofAfterHeader = false;
+    return { names: null, fieldCount: rec.fields.length };
+  })();
+  headerPromise.catch(() => {});
+
+  let started = false;
+  async function* blocks(): AsyncGenerator<RowBlock> {
+    if (started) throw new Error('cutCsv blocks can be iterated only once');
+    started = true;
+    await headerPromise;
+    const N = opts.rowsPerBlock;
+    if (!Number.isInteger(N) || N < 1) throw new RangeError(`rowsPerBlock must be a positive integer, got ${N}`);
+    if (eofAfterHeader) return;
+    const acc = new Acc();
+    const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+    let rows = 0; // rows completed in the current block
+    let lfs = 0; // '\n' in the current block so far
+    let line = dataFirstLine; // line of the current block's first row
+    let lastByte = -1;
+    let rowStartLfs = 0; // '\n' in the current block before the start of the open row
+    let rowStartAcc = 0; // offset in acc of the open row (valid while the block is in acc)
+    try {
+      let chunk: Uint8Array | null = leftover.length > 0 ? leftover : null;
+      leftover = new Uint8Array(0);
+      for (;;) {
+        if (chunk === null) {
+          const r = await it.next();
+          if (r.done) break;
+          chunk = r.value;
+        }
+        const n = chunk.length;
+        if (n > 0) {
+          lastByte = chunk[n - 1]!;
+          let seg = 0;
+          for (;;) {
+            const end = scanRows(chunk, seg, n, N - rows, st);
+            if (st.lastRowLfs! >= 0) {
+              rowStartLfs = lfs + st.lastRowLfs!;
+              rowStartAcc = acc.len + (st.lastRowEnd! - seg);
+            }
+            rows += st.rows;
+            lfs += st.lfs;
+            if (end < 0) {
+              acc.append(chunk, seg, n);
+              if (acc.len - rowStartAcc > maxRow) {
+                throw new CsvCutError(
+                  `row at line ${line + rowStartLfs} is longer than ${maxRow} bytes` +
+                    (st.inQuote ? ' (unterminated quoted field?)' : ''),
+                  line + rowStartLfs,
+                  st.inQuote ? 'quote' : 'size',
+                );
+              }
+              break;
+            }
+            const bytes = acc.take(chunk, seg, end);
+            yield { bytes, rows, firstLine: line, lines: lfs };
+            line += lfs;
+            rows = 0;
+            lfs = 0;
+            rowStartLfs = 0;
+            rowStartAcc = 0;
+            seg = end;
+          }
+        }
+        chunk = null;
+      }
+      if (acc.len > 0) {
+        const open = st.inQuote || lastByte !== LF ? 1 : 0;
+        const bytes = acc.take(new Uint8Array(0), 0, 0);
+        yield { bytes, rows: rows + open, firstLine: line, lines: lfs };
+      }
+    } finally {
+      // close the source when the consumer stops early or an error is thrown
+      await it.return?.();
+    }
+  }
+
+  return { header: headerPromise, blocks: { [Symbol.asyncIterator]: blocks } };
+}

@@ -1,0 +1,301 @@
+import { describe, expect, it } from 'vitest';
+import { countRows, cutCsv, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
+import { parseCsvChunk } from '../../src/parse/csv.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Feed bytes in chunks; sizes from `size()`. Chunks are Buffers that get overwritten after use. */
+async function* feed(bytes: Uint8Array, size: () => number): AsyncGenerator<Uint8Array> {
+  let reused = new Uint8Array(0);
+  for (let i = 0; i < bytes.length; ) {
+    const k = Math.min(bytes.length - i, Math.max(1, size()));
+    if (reused.length < k) reused = new Uint8Array(k);
+    const view = reused.subarray(0, k);
+    view.set(bytes.subarray(i, i + k));
+    yield view;
+    view.fill(0x7a); // the producer reuses its buffer: the cutter must have copied
+    i += k;
+  }
+}
+
+async function cutAll(text: string | Uint8Array, rowsPerBlock: number, header: boolean, size: () => number = () => 65536, delimiter = 44) {
+  const bytes = typeof text === 'string' ? enc.encode(text) : text;
+  const { header: h, blocks } = cutCsv(feed(bytes, size), { rowsPerBlock, header, delimiter });
+  const hdr = await h;
+  const out: RowBlock[] = [];
+  for await (const b of blocks) out.push(b);
+  return { hdr, blocks: out };
+}
+
+function countLf(b: Uint8Array): number {
+  let n = 0;
+  for (const c of b) if (c === 10) n++;
+  return n;
+}
+
+function randomCell(r: () => number): string {
+  const k = r();
+  if (k < 0.5) return ((r() - 0.5) * 1000).toPrecision(1 + Math.floor(r() * 12));
+  if (k < 0.6) return '';
+  if (k < 0.7) return '"q,uo""ted"';
+  if (k < 0.8) return '"multi\nline\r\nfield"';
+  if (k < 0.9) return `"${(r() * 10).toFixed(3)}"`;
+  return 'text';
+}
+
+describe('scanRows', () => {
+  it('finds row ends at any alignment and across word boundaries', () => {
+    const r = mulberry32(5);
+    for (let trial = 0; trial < 200; trial++) {
+      const len = Math.floor(r() * 80);
+      const b = new Uint8Array(len + 7);
+      for (let i = 0; i < b.length; i++) {
+        const x = r();
+        b[i] = x < 0.15 ? 10 : x < 0.25 ? 34 : 48 + Math.floor(r() * 10);
+      }
+      const off = Math.floor(r() * 7);
+      const view = b.subarray(off, off + len);
+      // reference
+      let q = false;
+      const ends: number[] = [];
+      for (let i = 0; i < view.length; i++) {
+        if (view[i] === 34) q = !q;
+        else if (view[i] === 10 && !q) ends.push(i + 1);
+      }
+      const st = { inQuote: false, rows: 0, lfs: 0 };
+      const got: number[] = [];
+      let i = 0;
+      for (;;) {
+        const e = scanRows(view, i, view.length, 1, st);
+        if (e < 0) break;
+        got.push(e);
+        i = e;
+      }
+      expect(got).toEqual(ends);
+      expect(st.inQuote).toBe(q);
+    }
+  });
+});
+
+describe('cutCsv', () => {
+  it('random CSVs: same rows, exact block sizes, firstLine/lines, for many chunkings', async () => {
+    const r = mulberry32(31337);
+    for (let trial = 0; trial < 24; trial++) {
+      const fields = 1 + Math.floor(r() * 4);
+      const nrows = Math.floor(r() * 2500);
+      const crlf = r() < 0.5;
+      const nl = crlf ? '\r\n' : '\n';
+      const rows: string[] = [];
+      for (let i = 0; i < nrows; i++) {
+        const cells = Array.from({ length: fields }, () => randomCell(r));
+        rows.push(cells.join(',') + nl);
+      }
+      // maybe drop the final newline
+      const noFinalNl = nrows > 0 && r() < 0.3 && rows[nrows - 1] !== nl;
+      if (noFinalNl) rows[nrows - 1] = rows[nrows - 1]!.slice(0, -nl.length);
+      const hasHeader = r() < 0.7;
+      const bom = r() < 0.3 ? '\ufeff' : '';
+      const headerText = hasHeader ? ['a', '"b,""x"""', '"c\nd"', 'e'].slice(0, fields).join(',') + nl : '';
+      const text = bom + headerText + rows.join('');
+      const headerLines = countLf(enc.encode(headerText));
+      for (const N of [1, 7, 1000]) {
+        const mode = trial % 3;
+        const size =
+          mode === 0 ? () => 1 + Math.floor(r() * 5) : mode === 1 ? () => 1 + Math.floor(r() * 65536) : () => 1 + Math.floor(r() * 300);
+        const { hdr, blocks } = await cutAll(text, N, hasHeader, size);
+        expect(hdr.fieldCount).toBe(nrows === 0 && !hasHeader ? 0 : fields);
+        if (hasHeader) expect(hdr.names).toEqual(['a', 'b,"x"', 'c\nd', 'e'].slice(0, fields));
+        else expect(hdr.names).toBeNull();
+        // expected grouping
+        const expectBlocks: string[] = [];
+        for (let i = 0; i < nrows; i += N) expectBlocks.push(rows.slice(i, i + N).join(''));
+        expect(blocks.length).toBe(expectBlocks.length);
+        let line = hasHeader ? 1 + headerLines : 1;
+        blocks.forEach((b, i) => {
+          expect(dec.decode(b.bytes)).toBe(expectBlocks[i]);
+          expect(b.rows).toBe(Math.min(N, nrows - i * N));
+          expect(b.firstLine).toBe(line);
+          expect(b.lines).toBe(countLf(b.bytes));
+          expect(b.bytes.byteOffset).toBe(0);
+          line += b.lines;
+          // the worker agrees on the row count
+          const res = parseCsvChunk({ bytes: b.bytes, rows: b.rows, delimiter: 44, fieldCount: fields, columns: [] });
+          expect(res.ok).toBe(true);
+        });
+      }
+    }
+  });
+
+  it('header with quotes and a BOM; CRLF header', async () => {
+    const { hdr, blocks } = await cutAll('\ufeff"id","x, y",z\r\n1,2,3\r\n', 10, true);
+    expect(hdr).toEqual({ names: ['id', 'x, y', 'z'], fieldCount: 3 });
+    expect(blocks).toHaveLength(1);
+    expect(dec.decode(blocks[0]!.bytes)).toBe('1,2,3\r\n');
+    expect(blocks[0]!.firstLine).toBe(2);
+  });
+
+  it('BOM without header, fed byte by byte', async () => {
+    const { hdr, blocks } = await cutAll('\ufeff1,2\n3,4', 1, false, () => 1);
+    expect(hdr).toEqual({ names: null, fieldCount: 2 });
+    expect(blocks.map((b) => dec.decode(b.bytes))).toEqual(['1,2\n', '3,4']);
+    expect(blocks.map((b) => [b.rows, b.firstLine, b.lines])).toEqual([
+      [1, 1, 1],
+      [1, 2, 0],
+    ]);
+  });
+
+  it('no trailing newline, trailing CRLF, and empty lines', async () => {
+    let r = await cutAll('a\n1\n2', 10, true);
+    expect(r.blocks.map((b) => b.rows)).toEqual([2]);
+    r = await cutAll('a\r\n1\r\n2\r\n', 10, true);
+    expect(r.blocks.map((b) => b.rows)).toEqual([2]);
+    r = await cutAll('a\n\n\n1\n', 2, true);
+    expect(r.blocks.map((b) => [b.rows, b.firstLine])).toEqual([
+      [2, 2],
+      [1, 4],
+    ]);
+  });
+
+  it('empty and header-only files yield no blocks', async () => {
+    for (const [text, header, names, fc] of [
+      ['', true, [], 0],
+      ['', false, null, 0],
+      ['\ufeff', true, [], 0],
+      ['a,b', true, ['a', 'b'], 2],
+      ['a,b\n', true, ['a', 'b'], 2],
+      ['a,b\r\n', true, ['a', 'b'], 2],
+    ] as const) {
+      const r = await cutAll(text, 3, header);
+      expect(r.hdr).toEqual({ names, fieldCount: fc });
+      expect(r.blocks).toEqual([]);
+    }
+    const one = await cutAll('\n', 3, false);
+    expect(one.hdr).toEqual({ names: null, fieldCount: 1 });
+    expect(one.blocks.map((b) => b.rows)).toEqual([1]);
+  });
+
+  it('passes an unterminated quote through to the worker', async () => {
+    const { blocks } = await cutAll('a,b\n1,2\n3,"4\n5,6\n', 10, true);
+    expect(blocks).toHaveLength(1);
+    const b = blocks[0]!;
+    expect(b.rows).toBe(2);
+    const res = parseCsvChunk({ bytes: b.bytes, rows: b.rows, delimiter: 44, fieldCount: 2, columns: [0, 1] });
+    expect(res).toMatchObject({ ok: false, kind: 'quote', row: 1, line: 1 });
+  });
+
+  it('rejects a malformed header', async () => {
+    const { header, blocks } = cutCsv(feed(enc.encode('"a,b\n1,2\n'), () => 4), { rowsPerBlock: 2, header: true, delimiter: 44 });
+    await expect(header).rejects.toThrow(/unterminated/);
+    await expect(async () => {
+      for await (const _ of blocks) void _;
+    }).rejects.toThrow(/unterminated/);
+  });
+
+  it('blocks can be iterated without awaiting the header first', async () => {
+    const { blocks } = cutCsv(feed(enc.encode('x\n1\n2\n3\n'), () => 3), { rowsPerBlock: 2, header: true, delimiter: 44 });
+    const got: number[] = [];
+    for await (const b of blocks) got.push(b.rows);
+    expect(got).toEqual([2, 1]);
+  });
+
+  it('TSV header', async () => {
+    const r = await cutAll('a b\t"c\td"\n1\t2\n', 5, true, () => 7, 9);
+    expect(r.hdr).toEqual({ names: ['a b', 'c\td'], fieldCount: 2 });
+  });
+
+  it('a block spanning many source chunks', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `${i},${i * 0.5}\n`).join('');
+    const r = await cutAll('a,b\n' + rows, 5000, true, () => 13);
+    expect(r.blocks).toHaveLength(1);
+    expect(dec.decode(r.blocks[0]!.bytes)).toBe(rows);
+  });
+
+  it('countRows', () => {
+    expect(countRows(enc.encode(''))).toBe(0);
+    expect(countRows(enc.encode('\n'))).toBe(1);
+    expect(countRows(enc.encode('1\n2'))).toBe(2);
+    expect(countRows(enc.encode('"1\n2"\n3\n'))).toBe(2);
+  });
+});
+
+describe('cutCsv limits and options', () => {
+  it('reads rowsPerBlock when the block iteration starts', async () => {
+    const opts = { rowsPerBlock: 1000, header: true, delimiter: 44 };
+    const { header, blocks } = cutCsv(feed(enc.encode('a\n1\n2\n3\n4\n5\n'), () => 4), opts);
+    await header;
+    opts.rowsPerBlock = 2;
+    const got: number[] = [];
+    for await (const b of blocks) got.push(b.rows);
+    expect(got).toEqual([2, 2, 1]);
+  });
+
+  it('an unterminated quote mid-file is bounded by maxRowBytes', async () => {
+    const body = '1,2\n3,"4\n' + '5,6\n'.repeat(1000);
+    const { blocks } = cutCsv(feed(enc.encode('a,b\n' + body), () => 100), {
+      rowsPerBlock: 10_000,
+      header: true,
+      delimiter: 44,
+      maxRowBytes: 1000,
+    });
+    await expect(async () => {
+      for await (const _ of blocks) void _;
+    }).rejects.toMatchObject({ name: 'CsvCutError', kind: 'quote', line: 3 });
+  });
+
+  it('a long header with an unterminated quote is bounded too', async () => {
+    const { header } = cutCsv(feed(enc.encode('"a,b\n' + '1,2\n'.repeat(1000)), () => 64), {
+      rowsPerBlock: 10,
+      header: true,
+      delimiter: 44,
+      maxRowBytes: 500,
+    });
+    await expect(header).rejects.toMatchObject({ name: 'CsvCutError', line: 1 });
+  });
+
+  it('rejects delimiters that cannot work', () => {
+    for (const d of [10, 13, 34, 46, 45, 48, 101, 256]) {
+      expect(() => cutCsv(feed(new Uint8Array(0), () => 1), { rowsPerBlock: 1, header: true, delimiter: d })).toThrow(RangeError);
+      expect(() => parseCsvChunk({ bytes: new Uint8Array(0), rows: 0, delimiter: d, fieldCount: 1, columns: [] })).toThrow(RangeError);
+    }
+  });
+});
+
+describe('cutCsv source handling', () => {
+  it('a big first source chunk does not trip maxRowBytes when the header is short', async () => {
+    const text = 'a,b\n' + '1,2\n'.repeat(10_000);
+    const { header, blocks } = cutCsv(feed(enc.encode(text), () => 1 << 20), { rowsPerBlock: 4096, header: true, delimiter: 44, maxRowBytes: 100 });
+    expect(await header).toEqual({ names: ['a', 'b'], fieldCount: 2 });
+    let rows = 0;
+    for await (const b of blocks) rows += b.rows;
+    expect(rows).toBe(10_000);
+  });
+
+  it('closes the source when the consumer stops early', async () => {
+    let closed = false;
+    async function* src() {
+      try {
+        for (let i = 0; i < 100; i++) yield enc.encode(`${i}\n`);
+      } finally {
+        closed = true;
+      }
+    }
+    const { blocks } = cutCsv(src(), { rowsPerBlock: 1, header: false, delimiter: 44 });
+    for await (const b of blocks) {
+      expect(b.rows).toBe(1);
+      break;
+    }
+    expect(closed).toBe(true);
+  });
+});
