@@ -1,0 +1,177 @@
+/**
+ * Arrow column slices → float64 (worker side; also usable on the main thread).
+ * Imports only types from read/arrow.ts, so a worker does not load apache-arrow.
+ *
+ * Conversions: every integer and float kind becomes the nearest float64; 64-bit
+ * integers round exactly as `Number(bigint)` does (round to nearest, ties to even),
+ * computed from their 32-bit halves: hi·2³² is exact, so `hi·2³² + lo` rounds once.
+ * Float16 is decoded exactly. Null rows, null list entries and null list values → NaN.
+ */
+import type { ColumnSlice, NumericKind } from '../read/arrow.js';
+import { DataError } from '../errors.js';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TWO32 = 4294967296;
+
+let f16Table: Float64Array | null = null;
+
+/** Exact float64 value of an IEEE binary16 bit pattern. */
+export function halfToFloat64(h: number): number {
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const sign = h & 0x8000 ? -1 : 1;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 31) return m === 0 ? sign * Infinity : NaN;
+  return sign * (1024 + m) * 2 ** (e - 25);
+}
+
+function halfTable(): Float64Array {
+  if (!f16Table) {
+    f16Table = new Float64Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = halfToFloat64(h);
+  }
+  return f16Table;
+}
+
+/** A reader of element i of the values as float64, specialised per kind. */
+type Get = (i: number) => number;
+
+function getter(kind: NumericKind, values: ArrayBufferView, n: number): Get {
+  const { buffer, byteOffset } = values;
+  switch (kind) {
+    case 'f64': case 'f32': case 'i8': case 'i16': case 'i32': case 'u8': case 'u16': case 'u32': {
+      const v = values as unknown as ArrayLike<number>;
+      return (i) => v[i]!;
+    }
+    case 'f16': {
+      const v = values as Uint16Array;
+      const t = halfTable();
+      return (i) => t[v[i]!]!;
+    }
+    case 'i64': {
+      if (!LITTLE_ENDIAN || byteOffset % 4 !== 0) {
+        const v = values as BigInt64Array;
+        return (i) => Number(v[i]!);
+      }
+      const lo = new Uint32Array(buffer, byteOffset, 2 * n);
+      const hi = new Int32Array(buffer, byteOffset, 2 * n);
+      return (i) => hi[2 * i + 1]! * TWO32 + lo[2 * i]!;
+    }
+    case 'u64': {
+      if (!LITTLE_ENDIAN || byteOffset % 4 !== 0) {
+        const v = values as BigUint64Array;
+        return (i) => Number(v[i]!);
+      }
+      const w = new Uint32Array(buffer, byteOffset, 2 * n);
+      return (i) => w[2 * i + 1]! * TWO32 + w[2 * i]!;
+    }
+  }
+}
+
+/** Plain copies for the kinds whose elements are already numbers (the hot path, no closure call). */
+function copyDense(
+  kind: NumericKind, values: ArrayBufferView, rows: number, width: number,
+  out: Float64Array, stride: number, offset: number,
+): boolean {
+  if (kind === 'f16' || kind === 'i64' || kind === 'u64') return false;
+  const v = values as unknown as ArrayLike<number>;
+  if (width === 1) {
+    for (let r = 0, o = offset; r < rows; r++, o += stride) out[o] = v[r]!;
+  } else if (stride === width && offset === 0 && kind === 'f64') {
+    out.set((values as Float64Array).subarray(0, rows * width));
+  } else {
+    for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
+      for (let k = 0; k < width; k++) out[o + k] = v[i++]!;
+    }
+  }
+  return true;
+}
+
+function bit(b: Uint8Array, i: number): boolean {
+  return ((b[i >> 3]! >> (i & 7)) & 1) === 1;
+}
+
+function elementCount(values: ArrayBufferView): number {
+  return (values as unknown as { length: number }).length;
+}
+
+/**
+ * Convert a slice into a row-major float64 destination: out[r*stride + offset + k] = value k of row r
+ * (k < width); nulls → NaN. A List row (not null) whose length differs from `width` is a DataError
+ * naming the 1-based row.
+ */
+export function sliceToFloat64(slice: ColumnSlice, out: Float64Array, stride: number, offset: number): void {
+  const { kind, rows, width, values, validity, childValidity, listOffsets } = slice;
+  if (rows === 0) return;
+  if (offset < 0 || offset + width > stride || (rows - 1) * stride + offset + width > out.length) {
+    throw new RangeError(`sliceToFloat64: ${rows}×${width} values do not fit at offset ${offset}, stride ${stride} in ${out.length}`);
+  }
+  const n = elementCount(values);
+  if (listOffsets) {
+    listToFloat64(slice, n, out, stride, offset);
+    return;
+  }
+  if (n < rows * width) {
+    throw new DataError(`corrupt Arrow data: ${n} values for ${rows} rows of ${width}`,
+      { file: slice.file, row: slice.firstRow, column: slice.column });
+  }
+  if (!copyDense(kind, values, rows, width, out, stride, offset)) {
+    const get = getter(kind, values, n);
+    for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
+      for (let k = 0; k < width; k++) out[o + k] = get(i++);
+    }
+  }
+  if (childValidity) {
+    for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
+      for (let k = 0; k < width; k++, i++) if (!bit(childValidity, i)) out[o + k] = NaN;
+    }
+  }
+  if (validity) nullRows(validity, rows, width, out, stride, offset);
+}
+
+function nullRows(validity: Uint8Array, rows: number, width: number, out: Float64Array, stride: number, offset: number): void {
+  for (let r = 0; r < rows; r++) {
+    if (validity[r >> 3] === 0xff && (r & 7) === 0 && r + 8 <= rows) { r += 7; continue; }
+    if (!bit(validity, r)) out.fill(NaN, r * stride + offset, r * stride + offset + width);
+  }
+}
+
+function listToFloat64(slice: ColumnSlice, n: number, out: Float64Array, stride: number, offset: number): void {
+  const { kind, rows, width, values, validity, childValidity, firstRow } = slice;
+  const offs = slice.listOffsets!;
+  const pieces = slice.listPieces ?? Int32Array.of(rows);
+  const get = getter(kind, values, n);
+  let r = 0; // row within the slice
+  let oi = 0; // index into offs of the current piece's first offset
+  let vbase = 0; // index into values of the current piece's first value
+  for (let p = 0; p < pieces.length; p++) {
+    const count = pieces[p]!;
+    const o0 = offs[oi]!;
+    const oEnd = offs[oi + count]!;
+    const pieceValues = oEnd - o0;
+    for (let k = 0; k < count; k++, r++) {
+      const dst = r * stride + offset;
+      if (validity && !bit(validity, r)) { out.fill(NaN, dst, dst + width); continue; }
+      const a = offs[oi + k]!, b = offs[oi + k + 1]!;
+      const len = b - a;
+      if (len !== width) {
+        const first = slice.widthRow > 0 ? ` (row ${slice.widthRow} has ${width})` : '';
+        throw new DataError(`list has ${len} values, expected ${width}${first}: every row of a List column must have the same length`,
+          { file: slice.file, row: firstRow + r, column: slice.column });
+      }
+      const at = vbase + (a - o0);
+      if (a < o0 || b > oEnd || at + width > n) {
+        throw new DataError(`corrupt Arrow data: list offsets ${a}..${b} outside the record batch's values`,
+          { file: slice.file, row: firstRow + r, column: slice.column });
+      }
+      for (let j = 0; j < width; j++) {
+        out[dst + j] = childValidity && !bit(childValidity, at + j) ? NaN : get(at + j);
+      }
+    }
+    oi += count + 1;
+    vbase += pieceValues;
+  }
+  if (r !== rows) {
+    throw new DataError(`corrupt Arrow data: list pieces cover ${r} of ${rows} rows`, { file: slice.file, row: firstRow, column: slice.column });
+  }
+}
