@@ -10,7 +10,7 @@ import { selectColumns, remainingColumns, type ColumnInfo } from './read/columns
 import { createPool } from './pool/pool.js';
 import { OrderedWindow } from './pool/ordered.js';
 import type { ChunkTask, InputInfo, InputPart, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
-import { lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
+import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
 import type { LossSpec } from './losses/kernel.js';
 import { mergeSums, roundQuotient, roundSum, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import { openRowSink, type RowSink } from './write/rows.js';
@@ -144,8 +144,16 @@ function buildPlan(
   };
 }
 
-function checkWidths(defs: readonly LossDef[], plan: Plan, where: string): void {
+function checkWidths(config: RunConfig, defs: readonly LossDef[], plan: Plan, where: string): void {
   const w: RoleWidths = plan.roles;
+  if (w.weights && !defs.some((d) => d.weightColumns)) {
+    const users = LOSS_NAMES.filter((n) => lossDef(n).weightColumns).join(', ');
+    throw new UsageError(`--weight-cols / --weight-file are read by ${users} only`);
+  }
+  defs.forEach((d, i) => {
+    const bad = d.checkParams(config.losses[i]!.params, w);
+    if (bad) throw new UsageError(`${d.name}: ${bad}`);
+  });
   for (const d of defs) {
     const problem = d.checkWidths(w);
     if (problem) throw new DataError(`${d.name}: ${problem}`, { file: where });
@@ -225,7 +233,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   for (let i = 0; i < tables.length; i++) widths.push(await tables[i]!.widths(sel.fields[i]!));
   const rowsAsCsv = config.reduction === 'none' && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
-  checkWidths(defs, plan, tables[0]!.name);
+  checkWidths(config, defs, plan, tables[0]!.name);
   const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));

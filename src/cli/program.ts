@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { LOSS_NAMES, lossDef, resolveLosses, type LossOptions } from '../losses/registry.js';
@@ -17,6 +18,32 @@ function float(value: string): number {
   const v = value.trim();
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) throw new InvalidArgumentError('not a number.');
   return Number(v);
+}
+
+function integer(value: string): number {
+  if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('not an integer.');
+  return Number(value);
+}
+
+/** `1,2,0.5` or `@file` holding such a list (commas, spaces or newlines between numbers). */
+function numberList(value: string): number[] {
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch (e) {
+      throw new InvalidArgumentError(`cannot read ${value.slice(1)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+    }
+  }
+  const items = text.split(/[\s,]+/).filter((s) => s !== '');
+  if (items.length === 0) throw new InvalidArgumentError('no numbers in it.');
+  return items.map((s) => {
+    try {
+      return float(s);
+    } catch {
+      throw new InvalidArgumentError(`'${s}' is not a number.`);
+    }
+  });
 }
 
 function positiveInt(value: string): number {
@@ -46,8 +73,14 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, or none (per-row losses)').choices(['mean', 'sum', 'none']).default('mean'))
     .option('--pred-cols <list>', 'prediction columns: names, * globs, or 0-based indices with --no-header (default: all, or all but the target columns)')
     .option('--target-cols <list>', 'target columns (default: all columns of the targets file)')
-    .option('--beta <F>', 'smooth_l1: where the quadratic zone ends (0 = l1)', float)
-    .option('--delta <F>', 'huber: where the quadratic zone ends', float)
+    .option('--weight <list>', 'class weights (nll, cross_entropy) or per-column weights (bce, bce_with_logits): numbers, or @file holding them', numberList)
+    .option('--weight-cols <list>', 'bce family: per-row (1 column) or element-wise (C columns) weights, from the targets file (or the single input)')
+    .option('--weight-file <file>', 'bce family: a CSV (with header) of 1 or C weight columns, row-aligned with the targets')
+    .option('--pos-weight <list>', 'bce_with_logits: per-column pos_weight: numbers, or @file', numberList)
+    .option('--ignore-index <INT>', 'nll, cross_entropy: target class to leave out (default -100)', integer)
+    .option('--label-smoothing <F>', 'cross_entropy: label smoothing in [0, 1] (default 0)', float)
+    .option('--beta <F>', 'smooth_l1: where the quadratic zone ends (default 1.0; 0 = l1)', float)
+    .option('--delta <F>', 'huber: where the quadratic zone ends (default 1.0)', float)
     .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').choices(['propagate', 'omit', 'raise']).default('propagate'))
     .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
@@ -67,6 +100,8 @@ Examples:
   losseval --loss smoothl1 preds.arrow targets.arrow
   losseval -l mse,l1 --target-cols y data.csv
   losseval -l huber --delta 0.5 -r none -o rows.csv preds.csv targets.csv
+  losseval -l cross_entropy --pred-cols 'logit_*' --target-cols label classes.csv
+  losseval -l bce --weight 1,2,0.5 probs.csv labels.csv
 
 Exit status: 0 success, 1 bad data or a failed run, 2 bad usage.`);
   return program;
@@ -79,6 +114,12 @@ interface RawOptions {
   targetCols?: string;
   beta?: number;
   delta?: number;
+  weight?: number[];
+  weightCols?: string;
+  weightFile?: string;
+  posWeight?: number[];
+  ignoreIndex?: number;
+  labelSmoothing?: number;
   nanPolicy: NanPolicy;
   header: boolean;
   delimiter?: number;
@@ -114,6 +155,13 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   const lossOpts: LossOptions = {};
   if (o.beta !== undefined) lossOpts.beta = o.beta;
   if (o.delta !== undefined) lossOpts.delta = o.delta;
+  if (o.weight !== undefined) lossOpts.weight = o.weight;
+  if (o.posWeight !== undefined) lossOpts.posWeight = o.posWeight;
+  if (o.ignoreIndex !== undefined) lossOpts.ignoreIndex = o.ignoreIndex;
+  if (o.labelSmoothing !== undefined) lossOpts.labelSmoothing = o.labelSmoothing;
+  if (o.weightCols !== undefined && o.weightFile !== undefined) {
+    throw new UsageError('give weights with --weight-cols or --weight-file, not both');
+  }
   const losses = resolveLosses(o.loss, lossOpts);
   const warnings: string[] = [];
   for (const key of Object.keys(lossOpts) as (keyof LossOptions)[]) {
@@ -136,8 +184,8 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     nanPolicy: o.nanPolicy,
     predCols: o.predCols ?? null,
     targetCols: o.targetCols ?? null,
-    weightCols: null,
-    weightFile: null,
+    weightCols: o.weightCols ?? null,
+    weightFile: o.weightFile ?? null,
     header: o.header,
     delimiter: o.delimiter ?? null,
     workers: o.workers ?? availableParallelism(),

@@ -30,10 +30,11 @@ export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduce: boolean): Los
   const def = lossDef(spec.name);
   const width = def.outWidth(chunk);
   const terms = new Float64Array(chunk.rows * width);
-  const denTerms = def.denominator === 'den' ? new Float64Array(chunk.rows) : null;
+  const denominator = def.denominator(chunk);
+  const denTerms = denominator === 'den' ? new Float64Array(chunk.rows) : null;
   const stats = def.kernel(chunk, spec.params as never, terms, denTerms);
   if (!reduce) return { terms, width, num: ZERO_SUM, den: ZERO_SUM, elements: terms.length, ignored: stats.ignored };
   const num = exactSumOfArray(terms);
-  const den = denTerms ? exactSumOfArray(denTerms) : sumFromCount(def.denominator === 'rows' ? chunk.rows : terms.length);
+  const den = denTerms ? exactSumOfArray(denTerms) : sumFromCount(denominator === 'rows' ? chunk.rows : terms.length);
   return { terms, width, num, den, elements: terms.length, ignored: stats.ignored };
 }

@@ -5,30 +5,17 @@
 import { UsageError } from '../errors.js';
 import type { Denominator, KernelFn, LossSpec, Params } from './kernel.js';
 import { huberKernel, l1Kernel, mseKernel, smoothL1Kernel } from './regression.js';
+import { crossEntropyKernel, nllKernel } from './classification.js';
+import { bceKernel, bceWithLogitsKernel } from './binary.js';
 
-/** Loss options as given on the command line (already parsed to numbers); undefined = not given. */
+/** Loss options as given on the command line (already parsed); undefined = not given. */
 export interface LossOptions {
   beta?: number;
   delta?: number;
-}
-
-export interface LossDef {
-  /** Canonical name, printed in results: PyTorch's functional name without `_loss`. */
-  readonly name: string;
-  /** PyTorch's functional name. */
-  readonly torch: string;
-  /** What the targets are: same shape as preds, or one class index per row. */
-  readonly layout: 'elementwise';
-  /** Command-line options this loss reads (camelCase keys of LossOptions). */
-  readonly options: readonly (keyof LossOptions)[];
-  /** Defaults and PyTorch's parameter checks; throws UsageError. */
-  resolve(opts: LossOptions): Params;
-  readonly kernel: KernelFn<never>;
-  readonly denominator: Denominator;
-  /** Values per row of the unreduced output. */
-  outWidth(widths: RoleWidths): number;
-  /** Why these role widths cannot work (message naming both numbers), or null. */
-  checkWidths(widths: RoleWidths): string | null;
+  weight?: number[];
+  posWeight?: number[];
+  ignoreIndex?: number;
+  labelSmoothing?: number;
 }
 
 /** Values per row of each role; a Chunk satisfies it. */
@@ -38,10 +25,39 @@ export interface RoleWidths {
   readonly weights?: { readonly width: number };
 }
 
+export interface LossDef {
+  /** Canonical name, printed in results: PyTorch's functional name without `_loss`. */
+  readonly name: string;
+  /** PyTorch's functional name. */
+  readonly torch: string;
+  /** Command-line options this loss reads (keys of LossOptions). */
+  readonly options: readonly (keyof LossOptions)[];
+  /** Reads a weight column role (--weight-cols / --weight-file). */
+  readonly weightColumns: boolean;
+  /** Defaults and PyTorch's parameter checks; throws UsageError. */
+  resolve(opts: LossOptions): Params;
+  readonly kernel: KernelFn<never>;
+  /** How the mean divides, for these widths. */
+  denominator(widths: RoleWidths): Denominator;
+  /** Values per row of the unreduced output. */
+  outWidth(widths: RoleWidths): number;
+  /** Why these role widths cannot work (a data error naming both numbers), or null. */
+  checkWidths(widths: RoleWidths): string | null;
+  /** Why these parameters do not fit these widths (a usage error, e.g. --weight of the wrong length), or null. */
+  checkParams(params: Params, widths: RoleWidths): string | null;
+}
+
+function finite(name: string, v: number): number {
+  if (!Number.isFinite(v)) throw new UsageError(`--${name} must be a finite number, got ${v}`);
+  return v;
+}
+
+const noParams = (): string | null => null;
+
 /** Element-wise losses: K prediction values against K target values per row. */
 const ELEMENTWISE = {
-  layout: 'elementwise' as const,
-  denominator: 'elements' as const,
+  weightColumns: false,
+  denominator: (): Denominator => 'elements',
   outWidth: (w: RoleWidths) => w.preds.width,
   checkWidths(w: RoleWidths): string | null {
     if (w.preds.width !== w.targets.width) {
@@ -49,10 +65,70 @@ const ELEMENTWISE = {
     }
     return null;
   },
+  checkParams: noParams,
 };
 
-function finite(name: string, v: number): number {
-  if (!Number.isFinite(v)) throw new UsageError(`--${name} must be a finite number, got ${v}`);
+function lengthProblem(flag: string, v: readonly number[] | null, C: number, what: string): string | null {
+  if (v && v.length !== C) return `${flag} has ${v.length} values but there are ${C} ${what}`;
+  return null;
+}
+
+/** nll / cross_entropy: C prediction values and one class index (or C probabilities) per row. */
+function classDef(name: string, torch: string, probs: boolean): Omit<LossDef, 'resolve' | 'kernel' | 'options'> {
+  return {
+    name, torch, weightColumns: false,
+    denominator: (w) => (probs && w.targets.width === w.preds.width ? 'rows' : 'den'),
+    outWidth: () => 1,
+    checkWidths(w) {
+      const C = w.preds.width;
+      if (w.targets.width === 1 || (probs && w.targets.width === C)) return null;
+      return probs
+        ? `${C} prediction values per row need one class index or ${C} class probabilities as targets, got ${w.targets.width} target values`
+        : `${C} prediction values per row need one class index as target, got ${w.targets.width} target values`;
+    },
+    checkParams(p, w) {
+      const C = w.preds.width;
+      const bad = lengthProblem('--weight', p.weight as number[] | null, C, 'classes (prediction values per row)');
+      if (bad) return bad;
+      if (probs && w.targets.width === C && C !== 1 && (p.ignoreIndex as number) >= 0) {
+        return `--ignore-index is not supported with class-probability targets (got ${String(p.ignoreIndex)})`;
+      }
+      return null;
+    },
+  };
+}
+
+/** bce family: C probabilities/logits against C targets; weights per column, per row or element-wise. */
+function binaryDef(name: string, torch: string): Omit<LossDef, 'resolve' | 'kernel' | 'options'> {
+  return {
+    ...ELEMENTWISE, name, torch, weightColumns: true,
+    checkWidths(w) {
+      const C = w.preds.width;
+      const e = ELEMENTWISE.checkWidths(w);
+      if (e) return e;
+      if (w.weights && w.weights.width !== 1 && w.weights.width !== C) {
+        return `weights need 1 value per row or ${C} (one per prediction value), got ${w.weights.width}`;
+      }
+      return null;
+    },
+    checkParams(p, w) {
+      const C = w.preds.width;
+      if (p.weight && w.weights) return '--weight cannot be combined with --weight-cols / --weight-file: give one form of weights';
+      return lengthProblem('--weight', p.weight as number[] | null, C, 'prediction columns')
+        ?? lengthProblem('--pos-weight', (p.posWeight ?? null) as number[] | null, C, 'prediction columns');
+    },
+  };
+}
+
+function classWeights(o: LossOptions): number[] | null {
+  if (!o.weight) return null;
+  o.weight.forEach((v) => finite('weight', v));
+  return o.weight;
+}
+
+function ignoreIndex(o: LossOptions): number {
+  const v = o.ignoreIndex ?? -100;
+  if (!Number.isSafeInteger(v)) throw new UsageError(`--ignore-index must be an integer, got ${v}`);
   return v;
 }
 
@@ -82,6 +158,34 @@ const DEFS: readonly LossDef[] = [
       return { delta };
     },
     kernel: huberKernel as KernelFn<never>,
+  },
+  {
+    ...classDef('nll', 'nll_loss', false), options: ['weight', 'ignoreIndex'],
+    resolve: (o) => ({ weight: classWeights(o), ignoreIndex: ignoreIndex(o) }),
+    kernel: nllKernel as KernelFn<never>,
+  },
+  {
+    ...classDef('cross_entropy', 'cross_entropy', true), options: ['weight', 'ignoreIndex', 'labelSmoothing'],
+    resolve(o) {
+      const eps = finite('label-smoothing', o.labelSmoothing ?? 0);
+      // PyTorch silently treats ε < 0 as 0; a negative value is a mistake, so it is refused here
+      if (eps < 0 || eps > 1) throw new UsageError(`--label-smoothing must be between 0.0 and 1.0, got ${eps}`);
+      return { weight: classWeights(o), ignoreIndex: ignoreIndex(o), labelSmoothing: eps };
+    },
+    kernel: crossEntropyKernel as KernelFn<never>,
+  },
+  {
+    ...binaryDef('binary_cross_entropy', 'binary_cross_entropy'), options: ['weight'],
+    resolve: (o) => ({ weight: classWeights(o) }),
+    kernel: bceKernel as KernelFn<never>,
+  },
+  {
+    ...binaryDef('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits'), options: ['weight', 'posWeight'],
+    resolve(o) {
+      o.posWeight?.forEach((v) => finite('pos-weight', v));
+      return { weight: classWeights(o), posWeight: o.posWeight ?? null };
+    },
+    kernel: bceWithLogitsKernel as KernelFn<never>,
   },
 ];
 

@@ -1,0 +1,118 @@
+/**
+ * Class-index and class-probability losses: nll, cross_entropy
+ * (losses.md §2.5–2.6). Predictions are C values per row; targets are one
+ * integer class per row, or C probabilities (cross_entropy only).
+ */
+import { KernelError } from './kernel-error.js';
+import type { Chunk, KernelStats } from './kernel.js';
+import { exp, log } from './elementary.js';
+
+export interface ClassParams {
+  /** Class weights (length C), or null. */
+  readonly weight: readonly number[] | null;
+  readonly ignoreIndex: number;
+}
+
+export interface CrossEntropyParams extends ClassParams {
+  readonly labelSmoothing: number;
+}
+
+/** The class of row r, or -1 for an ignored row; throws for a non-integer or out-of-range class. */
+function classOf(y: Float64Array, r: number, C: number, ignoreIndex: number): number {
+  const t = y[r]!;
+  // PyTorch compares with ignore_index before the range check
+  if (t === ignoreIndex) return -1;
+  if (!Number.isInteger(t)) throw new KernelError('class index is not an integer', r, 'targets', 0);
+  if (t < 0 || t >= C) throw new KernelError(`class index out of range [0, ${C})`, r, 'targets', 0);
+  return t;
+}
+
+/**
+ * ℓ_i = −w[y_i]·x[i, y_i]; ignored rows give 0 and weigh 0 in the mean's denominator Σ w[y_i].
+ * nll([[-0.5,-1.2,-2.3]], [0]) = 0.5
+ */
+export function nllKernel(c: Chunk, p: ClassParams, out: Float64Array, den: Float64Array | null): KernelStats {
+  const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
+  let ignored = 0;
+  for (let r = 0; r < c.rows; r++) {
+    const t = classOf(y, r, C, p.ignoreIndex);
+    if (t < 0) {
+      out[r] = 0;
+      if (den) den[r] = 0;
+      ignored++;
+      continue;
+    }
+    const wt = w ? w[t]! : 1;
+    out[r] = -x[r * C + t]! * wt;
+    if (den) den[r] = wt;
+  }
+  return { ignored };
+}
+
+/**
+ * log-softmax of row r into lp (length C), as PyTorch: m = max, s = Σ exp(x − m),
+ * lp_c = (x_c − m) − log(s). The max shift keeps logits of ±1000 finite.
+ */
+function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): void {
+  let m = -Infinity;
+  let nan = false;
+  for (let k = 0; k < C; k++) {
+    const v = x[off + k]!;
+    if (v > m) m = v;
+    else if (v !== v) nan = true;
+  }
+  if (nan) m = NaN;
+  let s = 0;
+  for (let k = 0; k < C; k++) s += exp(x[off + k]! - m);
+  const ls = log(s);
+  for (let k = 0; k < C; k++) lp[k] = x[off + k]! - m - ls;
+}
+
+/**
+ * Class-index mode: ℓ_i = (1−ε)·w[y]·(−lp_y) + (ε/C)·Σ_c w_c·(−lp_c), ignored rows 0;
+ * mean over Σ w[y_i]. Probability mode (C target values): ℓ_i = −Σ_c (lp_c·t'_c)·w_c with
+ * t' = t·(1−ε) + ε/C; mean over N.
+ * cross_entropy([[1000, 0, -1000]], [1]) = 1000
+ */
+export function crossEntropyKernel(c: Chunk, p: CrossEntropyParams, out: Float64Array, den: Float64Array | null): KernelStats {
+  const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
+  const eps = p.labelSmoothing;
+  const lp = new Float64Array(C);
+  if (c.targets.width === C) {
+    const keep = 1 - eps, spread = eps / C;
+    for (let r = 0; r < c.rows; r++) {
+      logSoftmax(x, r * C, C, lp);
+      let acc = 0;
+      for (let k = 0; k < C; k++) {
+        let t = y[r * C + k]!;
+        if (eps > 0) t = t * keep + spread;
+        acc += w ? lp[k]! * t * w[k]! : lp[k]! * t;
+      }
+      out[r] = -acc;
+    }
+    return { ignored: 0 };
+  }
+  let ignored = 0;
+  const keep = 1 - eps, spread = eps / C;
+  for (let r = 0; r < c.rows; r++) {
+    const t = classOf(y, r, C, p.ignoreIndex);
+    if (t < 0) {
+      out[r] = 0;
+      if (den) den[r] = 0;
+      ignored++;
+      continue;
+    }
+    logSoftmax(x, r * C, C, lp);
+    const wt = w ? w[t]! : 1;
+    const nll = -lp[t]! * wt;
+    if (eps > 0) {
+      let smooth = 0;
+      for (let k = 0; k < C; k++) smooth += w ? lp[k]! * w[k]! : lp[k]!;
+      out[r] = keep * nll + -smooth * spread;
+    } else {
+      out[r] = nll;
+    }
+    if (den) den[r] = wt;
+  }
+  return { ignored };
+}
