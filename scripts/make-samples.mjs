@@ -3,7 +3,7 @@
 // Arrow, all holding the same float64 values): `node scripts/make-samples.mjs`.
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { tableFromArrays, tableToIPC, Table, vectorFromArray, FixedSizeList, Field, Float64, Int32 } from 'apache-arrow';
 
 function mulberry32(seed) {
   return () => {
@@ -48,4 +48,44 @@ for (const [name, cols] of [['preds', preds], ['targets', targets]]) {
 // one-file layout: predictions and targets side by side
 const both = { pred_price: preds.price, pred_demand: preds.demand, price: targets.price, demand: targets.demand };
 writeFileSync('samples/both.csv', csv(both));
+
+// 10-class classification: logits as CSV columns and as one Arrow FixedSizeList column
+const K = 10, NC = 500;
+const logits = [], labels = [];
+for (let i = 0; i < NC; i++) {
+  const label = Math.floor(rand() * K);
+  const row = [];
+  for (let k = 0; k < K; k++) row.push(r6(gauss() + (k === label ? 2.5 : 0)));
+  logits.push(row);
+  labels.push(rand() < 0.02 ? -100 : label); // a few rows marked ignore_index
+}
+{
+  const lines = [['id', ...Array.from({ length: K }, (_, k) => `logit_${k}`), 'label'].join(',')];
+  logits.forEach((row, i) => lines.push([`img${String(i).padStart(4, '0')}`, ...row, labels[i]].join(',')));
+  writeFileSync('samples/classes.csv', lines.join('\n') + '\n');
+  const table = new Table({
+    logits: vectorFromArray(logits, new FixedSizeList(K, new Field('item', new Float64(), false))),
+    label: vectorFromArray(labels, new Int32()),
+  });
+  writeFileSync('samples/classes.arrow', tableToIPC(table, 'file'));
+}
+
+// multi-label: 5 sigmoid probabilities per row against 0/1 labels
+const L = 5, NL = 400;
+{
+  const pl = [['p_0', 'p_1', 'p_2', 'p_3', 'p_4'].join(',')], yl = [['y_0', 'y_1', 'y_2', 'y_3', 'y_4'].join(',')];
+  for (let i = 0; i < NL; i++) {
+    const p = [], y = [];
+    for (let k = 0; k < L; k++) {
+      const on = rand() < 0.3 ? 1 : 0;
+      const z = gauss() + (on ? 1.5 : -1.5);
+      p.push(r6(1 / (1 + Math.exp(-z))));
+      y.push(on);
+    }
+    pl.push(p.join(','));
+    yl.push(y.join(','));
+  }
+  writeFileSync('samples/multilabel-probs.csv', pl.join('\n') + '\n');
+  writeFileSync('samples/multilabel-targets.csv', yl.join('\n') + '\n');
+}
 console.log('wrote samples/');
