@@ -12,7 +12,8 @@ import { OrderedWindow } from './pool/ordered.js';
 import type { ChunkTask, InputInfo, InputPart, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
 import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
 import type { LossSpec } from './losses/kernel.js';
-import { mergeSums, roundQuotient, roundSum, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
+import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
+import type { LossevalState } from './reduce/state.js';
 import { openRowSink, type RowSink } from './write/rows.js';
 import { Progress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
@@ -47,11 +48,25 @@ export interface RunSummary {
   readonly omittedRows: number;
   readonly losses: readonly LossState[];
   readonly inputs: readonly InputSummary[];
+  /** Selected column names per role (0-based indices without a header). */
+  readonly columns: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The correctly rounded result of a merged loss state. */
-export function lossValue(s: LossState, reduction: 'mean' | 'sum'): number {
-  return reduction === 'sum' ? roundSum(s.num) : roundQuotient(s.num, s.den);
+/** The run's exact state, as --state-out writes it and the result is printed from. */
+export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
+  return {
+    config: {
+      losses: config.losses,
+      reduction: config.reduction === 'sum' ? 'sum' : 'mean',
+      nan_policy: config.nanPolicy,
+      columns: s.columns,
+    },
+    rows: s.rows,
+    nan_values: s.nanValues,
+    omitted_rows: s.omittedRows,
+    losses: s.losses.map((l) => ({ name: l.spec.name, num: l.num, den: l.den, elements: l.elements, ignored_rows: l.ignored })),
+    provenance: [{ inputs: s.inputs.map(({ file, format, gzip, bytes }) => ({ file, format, gzip, bytes })), rows: s.rows }],
+  };
 }
 
 type RoleName = 'preds' | 'targets' | 'weights';
@@ -215,9 +230,6 @@ export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
   ];
   const paths = inputs.map((i) => i.path);
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('only one input can be standard input (-)');
-  if (config.output !== null && config.reduction !== 'none') {
-    throw new UsageError(`--output is for per-row losses (--reduction none), not --reduction ${config.reduction}`);
-  }
   const tables: Table[] = [];
   try {
     for (const i of inputs) tables.push(await openTable(await openSource(i.path, io.stdin), i.dialect));
@@ -287,8 +299,10 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   } finally {
     await pool.close();
   }
+  const columns: Record<string, string[]> = {};
+  for (const [role, r] of Object.entries(sel.roles)) columns[role] = r.columns.map((c) => colName(tables[r.input]!, c));
   return {
-    rows, nanValues, omittedRows, losses: states,
+    rows, nanValues, omittedRows, losses: states, columns,
     inputs: tables.map((t, i) => ({
       file: t.name, format: t.format, gzip: t.source.gzip, bytes: t.source.size,
       columns: sel.fields[i]!.map((c) => colName(t, c)),

@@ -5,13 +5,28 @@
  */
 import { formatError } from '../errors.js';
 import { parseCommandLine } from './program.js';
-import { run } from '../run.js';
-import { formatResult } from '../write/result.js';
+import { run, summaryState } from '../run.js';
+import { formatResult, resultJson } from '../write/result.js';
+import { mergeStates, readStateFile, repeatedProvenance, writeStateFile } from '../reduce/state.js';
+
+async function merge(files: string[], json: boolean, stateOut: string | null): Promise<number> {
+  const states = [];
+  for (const f of files) states.push(await readStateFile(f));
+  const merged = mergeStates(states, files);
+  for (const p of repeatedProvenance(merged)) {
+    const what = p.inputs.map((i) => i.file).join(' + ');
+    process.stderr.write(`losseval: warning: the same shard (${what}, ${p.rows} rows) is merged more than once\n`);
+  }
+  if (stateOut !== null) await writeStateFile(stateOut, merged);
+  process.stdout.write(formatResult(merged, json));
+  return 0;
+}
 
 async function main(): Promise<number> {
   const stderrIsTTY = process.stderr.isTTY === true;
   const cmd = parseCommandLine(process.argv.slice(2), stderrIsTTY, (s) => process.stdout.write(s));
   if (cmd.kind === 'exit') return cmd.code;
+  if (cmd.kind === 'merge') return merge(cmd.states, cmd.json, cmd.stateOut);
   for (const w of cmd.warnings) process.stderr.write(`losseval: warning: ${w}\n`);
   const { config } = cmd;
   const summary = await run(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stderrIsTTY });
@@ -22,7 +37,13 @@ async function main(): Promise<number> {
       process.stderr.write(`losseval: warning: ${summary.nanValues} NaN values in the input; rows holding them give nan, as in PyTorch\n`);
     }
   }
-  if (config.reduction !== 'none' || config.json) process.stdout.write(formatResult(config, summary));
+  const state = summaryState(config, summary);
+  if (config.reduction === 'none') {
+    if (config.json) process.stdout.write(JSON.stringify(resultJson(state, false)) + '\n');
+    return 0;
+  }
+  if (config.stateOut !== null) await writeStateFile(config.stateOut, state);
+  process.stdout.write(formatResult(state, config.json));
   return 0;
 }
 

@@ -12,6 +12,7 @@ import type { NanPolicy, Reduction } from '../pool/task.js';
 
 export type Command_ =
   | { kind: 'run'; config: RunConfig; warnings: string[] }
+  | { kind: 'merge'; states: string[]; json: boolean; stateOut: string | null }
   | { kind: 'exit'; code: number };
 
 function float(value: string): number {
@@ -88,13 +89,26 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--chunk-rows <N>', 'rows per unit of work (default: about 128 Ki values per chunk)', positiveInt)
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
+    .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
     .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show progress')
     .version('0.1.0', '-V, --version')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
+    // options after `merge` belong to merge (its --json and --state-out)
+    .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: out.writeOut, writeErr: () => undefined });
+    .configureOutput({ writeOut: out.writeOut, writeErr: () => undefined })
+    .action(() => undefined);
+  program
+    .command('merge')
+    .description('combine the state files of shards (written with --state-out) and print what one run over all their rows would print')
+    .usage('[options] <state.json...>')
+    .argument('<states...>', 'state files, in any order')
+    .option('--json', 'print the result as one JSON object')
+    .option('--state-out <file>', 'also write the merged state (to merge again later)')
+    .helpOption('-h, --help', 'show this help')
+    .action(() => undefined);
   program.addHelpText('after', `
 Examples:
   losseval --loss smoothl1 preds.arrow targets.arrow
@@ -102,6 +116,7 @@ Examples:
   losseval -l huber --delta 0.5 -r none -o rows.csv preds.csv targets.csv
   losseval -l cross_entropy --pred-cols 'logit_*' --target-cols label classes.csv
   losseval -l bce --weight 1,2,0.5 probs.csv labels.csv
+  losseval -l mse --state-out shard1.json shard1.arrow && losseval merge shard*.json
 
 Exit status: 0 success, 1 bad data or a failed run, 2 bad usage.`);
   return program;
@@ -127,6 +142,7 @@ interface RawOptions {
   chunkRows?: number;
   output?: string;
   json?: boolean;
+  stateOut?: string;
   progress?: boolean;
 }
 
@@ -148,6 +164,11 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
       throw new UsageError(commanderMessage(e));
     }
     throw e;
+  }
+  const merge = program.commands.find((c) => c.name() === 'merge')!;
+  if (program.args[0] === 'merge' && merge.processedArgs.length > 0) {
+    const mo = merge.opts<{ json?: boolean; stateOut?: string }>();
+    return { kind: 'merge', states: merge.processedArgs[0] as string[], json: mo.json === true, stateOut: mo.stateOut ?? null };
   }
   const o = program.opts<RawOptions>();
   const [preds, targets] = program.processedArgs as [string, string | undefined];
@@ -173,6 +194,9 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   if (o.reduction === 'none' && o.json && o.output === undefined) {
     throw new UsageError('--json with --reduction none needs --output FILE (stdout carries the rows)');
   }
+  if (o.stateOut !== undefined && o.reduction === 'none') {
+    throw new UsageError('--state-out needs --reduction mean or sum (a state holds exact sums, not rows)');
+  }
   if (o.output !== undefined && o.reduction !== 'none') {
     throw new UsageError(`--output is for per-row losses (--reduction none), not --reduction ${o.reduction}`);
   }
@@ -192,7 +216,7 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     chunkRows: o.chunkRows ?? null,
     output: o.output ?? null,
     json: o.json === true,
-    stateOut: null,
+    stateOut: o.stateOut ?? null,
     progress: o.progress ?? stderrIsTTY,
   };
   return { kind: 'run', config, warnings };

@@ -1,32 +1,42 @@
-/** The printed result of a mean/sum run: one value, `name<TAB>value` lines, or --json. */
-import type { RunConfig } from '../config.js';
+/**
+ * The printed result: one value, `name<TAB>value` lines, or --json. Printed
+ * from the exact state, so a single run and a merge of its shards print the
+ * same bytes.
+ */
 import { lossDef } from '../losses/registry.js';
-import { lossValue, type RunSummary } from '../run.js';
+import { roundQuotient, roundSum } from '../reduce/exact-sum.js';
+import type { LossevalState, LossStateData } from '../reduce/state.js';
 import { formatNumber, jsonNumber } from './format.js';
 
-export function formatResult(config: RunConfig, s: RunSummary): string {
-  const reduction = config.reduction === 'none' ? 'mean' : config.reduction;
-  if (config.json) return JSON.stringify(resultJson(config, s)) + '\n';
-  if (s.losses.length === 1) return formatNumber(lossValue(s.losses[0]!, reduction)) + '\n';
-  return s.losses.map((l) => `${l.spec.name}\t${formatNumber(lossValue(l, reduction))}\n`).join('');
+/** The correctly rounded result of one loss's exact state. */
+export function lossValue(l: Pick<LossStateData, 'num' | 'den'>, reduction: 'mean' | 'sum'): number {
+  return reduction === 'sum' ? roundSum(l.num) : roundQuotient(l.num, l.den);
 }
 
-export function resultJson(config: RunConfig, s: RunSummary): Record<string, unknown> {
-  const reduction = config.reduction === 'none' ? 'mean' : config.reduction;
+export function formatResult(s: LossevalState, json: boolean): string {
+  const reduction = s.config.reduction;
+  if (json) return JSON.stringify(resultJson(s)) + '\n';
+  if (s.losses.length === 1) return formatNumber(lossValue(s.losses[0]!, reduction)) + '\n';
+  return s.losses.map((l) => `${l.name}\t${formatNumber(lossValue(l, reduction))}\n`).join('');
+}
+
+/** The --json object. `values: false` leaves the values out (reduction none). */
+export function resultJson(s: LossevalState, values = true): Record<string, unknown> {
   return {
-    reduction: config.reduction,
+    reduction: values ? s.config.reduction : 'none',
     rows: s.rows,
-    nan_values: s.nanValues,
-    nan_policy: config.nanPolicy,
-    omitted_rows: s.omittedRows,
-    losses: s.losses.map((l) => ({
-      name: l.spec.name,
-      torch: lossDef(l.spec.name).torch,
-      params: l.spec.params,
-      ...(config.reduction === 'none' ? {} : { value: jsonNumber(lossValue(l, reduction)) }),
+    nan_values: s.nan_values,
+    nan_policy: s.config.nan_policy,
+    omitted_rows: s.omitted_rows,
+    columns: s.config.columns,
+    losses: s.losses.map((l, i) => ({
+      name: l.name,
+      torch: lossDef(l.name).torch,
+      params: s.config.losses[i]!.params,
+      ...(values ? { value: jsonNumber(lossValue(l, s.config.reduction)) } : {}),
       elements: l.elements,
-      ignored_rows: l.ignored,
+      ignored_rows: l.ignored_rows,
     })),
-    inputs: s.inputs.map((i) => ({ file: i.file, format: i.format, gzip: i.gzip, bytes: i.bytes, columns: i.columns })),
+    inputs: s.provenance.flatMap((p) => p.inputs),
   };
 }

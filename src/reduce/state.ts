@@ -1,0 +1,254 @@
+/**
+ * Exact, mergeable run state: what `--state-out` writes and `losseval merge`
+ * reads. Every field is an exact sum or a count, so merging is exact,
+ * associative and commutative: any shards, in any order or tree, merge to the
+ * state of one run over all their rows.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DataError, UsageError } from '../errors.js';
+import { mergeSums, sumFromJSON, sumToJSON, type ExactSum } from './exact-sum.js';
+import type { LossSpec } from '../losses/kernel.js';
+import type { NanPolicy } from '../pool/task.js';
+
+export const STATE_FORMAT = 'losseval-state';
+export const STATE_VERSION = 1;
+
+/** What must be equal for two states to merge. Input formats and paths are not part of it. */
+export interface StateConfig {
+  readonly losses: readonly LossSpec[];
+  readonly reduction: 'mean' | 'sum';
+  readonly nan_policy: NanPolicy;
+  /** Column selection per role (names, or 0-based indices without a header). */
+  readonly columns: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface StateInput {
+  readonly file: string;
+  readonly format: 'csv' | 'arrow';
+  readonly gzip: boolean;
+  readonly bytes: number | null;
+}
+
+/** Where the rows of one run came from. Merges keep every run's entry. */
+export interface Provenance {
+  readonly inputs: readonly StateInput[];
+  readonly rows: number;
+}
+
+export interface LossStateData {
+  readonly name: string;
+  readonly num: ExactSum;
+  readonly den: ExactSum;
+  readonly elements: number;
+  readonly ignored_rows: number;
+}
+
+/** A run's (or a merge's) exact state. */
+export interface LossevalState {
+  readonly config: StateConfig;
+  readonly rows: number;
+  readonly nan_values: number;
+  readonly omitted_rows: number;
+  readonly losses: readonly LossStateData[];
+  readonly provenance: readonly Provenance[];
+}
+
+/** JSON with object keys sorted, so equal configurations print and hash equally. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function configFingerprint(c: StateConfig): string {
+  return createHash('sha256').update(canonical(c)).digest('hex');
+}
+
+/** The first difference between two configurations, in words, or null. */
+export function configDifference(a: StateConfig, b: StateConfig, an: string, bn: string): string | null {
+  const names = (c: StateConfig): string => c.losses.map((l) => l.name).join(',');
+  if (names(a) !== names(b)) return `losses differ: ${names(a)} in ${an}, ${names(b)} in ${bn}`;
+  for (let i = 0; i < a.losses.length; i++) {
+    const pa = a.losses[i]!.params, pb = b.losses[i]!.params;
+    for (const k of new Set([...Object.keys(pa), ...Object.keys(pb)])) {
+      if (canonical(pa[k]) !== canonical(pb[k])) {
+        return `${a.losses[i]!.name} option ${k} differs: ${canonical(pa[k])} in ${an}, ${canonical(pb[k])} in ${bn}`;
+      }
+    }
+  }
+  if (a.reduction !== b.reduction) return `reduction differs: ${a.reduction} in ${an}, ${b.reduction} in ${bn}`;
+  if (a.nan_policy !== b.nan_policy) return `nan policy differs: ${a.nan_policy} in ${an}, ${b.nan_policy} in ${bn}`;
+  for (const role of new Set([...Object.keys(a.columns), ...Object.keys(b.columns)])) {
+    const ca = (a.columns[role] ?? []).join(','), cb = (b.columns[role] ?? []).join(',');
+    if (ca !== cb) return `${role} columns differ: [${ca}] in ${an}, [${cb}] in ${bn}`;
+  }
+  return null;
+}
+
+/**
+ * Merge states of the same configuration (throws UsageError naming the
+ * difference otherwise). `names` label the states in messages.
+ */
+export function mergeStates(states: readonly LossevalState[], names?: readonly string[]): LossevalState {
+  if (states.length === 0) throw new UsageError('nothing to merge');
+  const label = (i: number): string => names?.[i] ?? `state ${i + 1}`;
+  const first = states[0]!;
+  let rows = 0, nan = 0, omitted = 0;
+  const losses = first.losses.map((l) => ({ ...l }));
+  const provenance: Provenance[] = [];
+  states.forEach((s, i) => {
+    if (i > 0) {
+      const diff = configDifference(first.config, s.config, label(0), label(i));
+      if (diff) throw new UsageError(`cannot merge: ${diff}`);
+      s.losses.forEach((l, k) => {
+        const m = losses[k]!;
+        losses[k] = {
+          name: m.name, num: mergeSums(m.num, l.num), den: mergeSums(m.den, l.den),
+          elements: m.elements + l.elements, ignored_rows: m.ignored_rows + l.ignored_rows,
+        };
+      });
+    }
+    rows += s.rows;
+    nan += s.nan_values;
+    omitted += s.omitted_rows;
+    provenance.push(...s.provenance);
+  });
+  return { config: first.config, rows, nan_values: nan, omitted_rows: omitted, losses, provenance };
+}
+
+/** Provenance entries that occur more than once (the same shard merged twice). */
+export function repeatedProvenance(s: LossevalState): Provenance[] {
+  const seen = new Map<string, number>();
+  for (const p of s.provenance) seen.set(canonical(p), (seen.get(canonical(p)) ?? 0) + 1);
+  return s.provenance.filter((p, i) => seen.get(canonical(p))! > 1 && s.provenance.findIndex((q) => canonical(q) === canonical(p)) === i);
+}
+
+export function stateToJSON(s: LossevalState): unknown {
+  return {
+    format: STATE_FORMAT,
+    version: STATE_VERSION,
+    fingerprint: configFingerprint(s.config),
+    config: s.config,
+    rows: s.rows,
+    nan_values: s.nan_values,
+    omitted_rows: s.omitted_rows,
+    losses: s.losses.map((l) => ({
+      name: l.name, numerator: sumToJSON(l.num), denominator: sumToJSON(l.den),
+      elements: l.elements, ignored_rows: l.ignored_rows,
+    })),
+    provenance: s.provenance,
+  };
+}
+
+function fail(msg: string): never {
+  throw new Error(msg);
+}
+
+function count(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(`${what} is not a count`);
+  return v;
+}
+
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${what} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+function arr(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) fail(`${what} is not a list`);
+  return v;
+}
+
+/** Validate parsed JSON as a state; throws Error with the reason. */
+export function stateFromJSON(v: unknown): LossevalState {
+  const o = obj(v, 'the state');
+  if (o.format !== STATE_FORMAT) fail(`not a losseval state (format ${JSON.stringify(o.format)})`);
+  if (typeof o.version !== 'number') fail('no format version');
+  if (o.version > STATE_VERSION) fail(`written by a newer losseval (state format version ${o.version}; this one reads ${STATE_VERSION})`);
+  if (o.version !== STATE_VERSION) fail(`unknown state format version ${o.version}`);
+  const c = obj(o.config, 'config');
+  const losses = arr(c.losses, 'config.losses').map((l, i) => {
+    const lo = obj(l, `config.losses[${i}]`);
+    if (typeof lo.name !== 'string') fail(`config.losses[${i}].name is not a string`);
+    return { name: lo.name, params: obj(lo.params, `config.losses[${i}].params`) as LossSpec['params'] };
+  });
+  if (c.reduction !== 'mean' && c.reduction !== 'sum') fail('config.reduction is not mean or sum');
+  if (c.nan_policy !== 'propagate' && c.nan_policy !== 'omit' && c.nan_policy !== 'raise') fail('config.nan_policy is invalid');
+  const cols = obj(c.columns, 'config.columns');
+  const columns: Record<string, string[]> = {};
+  for (const [k, list] of Object.entries(cols)) {
+    columns[k] = arr(list, `config.columns.${k}`).map((x) => (typeof x === 'string' ? x : fail(`config.columns.${k} holds a non-string`)));
+  }
+  const config: StateConfig = { losses, reduction: c.reduction, nan_policy: c.nan_policy, columns };
+  if (o.fingerprint !== configFingerprint(config)) fail('the configuration does not match its fingerprint');
+  const ls = arr(o.losses, 'losses');
+  if (ls.length !== losses.length) fail('losses do not match the configuration');
+  const lossStates = ls.map((l, i) => {
+    const lo = obj(l, `losses[${i}]`);
+    if (lo.name !== losses[i]!.name) fail(`losses[${i}] is not ${losses[i]!.name}`);
+    let num: ExactSum, den: ExactSum;
+    try {
+      num = sumFromJSON(lo.numerator);
+      den = sumFromJSON(lo.denominator);
+    } catch (e) {
+      fail(`losses[${i}]: ${(e as Error).message}`);
+    }
+    return { name: losses[i]!.name, num, den, elements: count(lo.elements, `losses[${i}].elements`), ignored_rows: count(lo.ignored_rows, `losses[${i}].ignored_rows`) };
+  });
+  const provenance = arr(o.provenance, 'provenance').map((p, i) => {
+    const po = obj(p, `provenance[${i}]`);
+    const inputs = arr(po.inputs, `provenance[${i}].inputs`).map((x, j) => {
+      const xo = obj(x, `provenance[${i}].inputs[${j}]`);
+      if (typeof xo.file !== 'string' || (xo.format !== 'csv' && xo.format !== 'arrow') || typeof xo.gzip !== 'boolean') {
+        fail(`provenance[${i}].inputs[${j}] is malformed`);
+      }
+      const bytes = xo.bytes === null ? null : count(xo.bytes, `provenance[${i}].inputs[${j}].bytes`);
+      return { file: xo.file, format: xo.format, gzip: xo.gzip, bytes } as StateInput;
+    });
+    return { inputs, rows: count(po.rows, `provenance[${i}].rows`) };
+  });
+  return {
+    config, rows: count(o.rows, 'rows'), nan_values: count(o.nan_values, 'nan_values'),
+    omitted_rows: count(o.omitted_rows, 'omitted_rows'), losses: lossStates, provenance,
+  };
+}
+
+/** Read a state file; a missing file is a usage error, anything unreadable a data error naming the file. */
+export async function readStateFile(path: string): Promise<LossevalState> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${(e as Error).message})`}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new DataError('corrupt state file: not valid JSON (truncated?)', { file: path });
+  }
+  try {
+    return stateFromJSON(parsed);
+  } catch (e) {
+    throw new DataError(`corrupt state file: ${(e as Error).message}`, { file: path });
+  }
+}
+
+/** Write a state atomically: a temporary file beside the target, then rename. */
+export async function writeStateFile(path: string, s: LossevalState): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await fsp.writeFile(temp, JSON.stringify(stateToJSON(s), null, 1) + '\n', { flag: 'wx' });
+    await fsp.rename(temp, path);
+  } catch (e) {
+    await fsp.rm(temp, { force: true });
+    throw new UsageError(`${path}: cannot write the state (${(e as Error).message})`);
+  }
+}
