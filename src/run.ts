@@ -14,7 +14,7 @@ import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/reg
 import type { LossSpec } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
-import { openRowSink, type RowSink } from './write/rows.js';
+import { checkWritableDir, openRowSink, type RowSink } from './write/rows.js';
 import { Progress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
 
@@ -230,6 +230,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
   ];
   const paths = inputs.map((i) => i.path);
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('only one input can be standard input (-)');
+  if (config.stateOut !== null) await checkWritableDir(config.stateOut);
   const tables: Table[] = [];
   try {
     for (const i of inputs) tables.push(await openTable(await openSource(i.path, io.stdin), i.dialect));

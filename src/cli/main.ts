@@ -4,6 +4,7 @@
  * else is a bug and prints its stack.
  */
 import { formatError } from '../errors.js';
+import { removeTempFilesNow } from '../cleanup.js';
 import { parseCommandLine } from './program.js';
 import { run, summaryState } from '../run.js';
 import { formatResult, resultJson } from '../write/result.js';
@@ -45,6 +46,14 @@ async function main(): Promise<number> {
   if (config.stateOut !== null) await writeStateFile(config.stateOut, state);
   process.stdout.write(formatResult(state, config.json));
   return 0;
+}
+
+// Interrupted: remove temporary output and exit 128 + signal number, as shells expect.
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(sig, () => {
+    removeTempFilesNow();
+    process.exit(code);
+  });
 }
 
 // A closed stdout (`losseval … | head`) ends the run quietly.

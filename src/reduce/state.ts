@@ -12,6 +12,7 @@ import { DataError, UsageError } from '../errors.js';
 import { mergeSums, sumFromJSON, sumToJSON, type ExactSum } from './exact-sum.js';
 import type { LossSpec } from '../losses/kernel.js';
 import type { NanPolicy } from '../pool/task.js';
+import { trackTempFile, untrackTempFile } from '../cleanup.js';
 
 export const STATE_FORMAT = 'losseval-state';
 export const STATE_VERSION = 1;
@@ -244,11 +245,14 @@ export async function readStateFile(path: string): Promise<LossevalState> {
 /** Write a state atomically: a temporary file beside the target, then rename. */
 export async function writeStateFile(path: string, s: LossevalState): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  trackTempFile(temp);
   try {
     await fsp.writeFile(temp, JSON.stringify(stateToJSON(s), null, 1) + '\n', { flag: 'wx' });
     await fsp.rename(temp, path);
   } catch (e) {
-    await fsp.rm(temp, { force: true });
-    throw new UsageError(`${path}: cannot write the state (${(e as Error).message})`);
+    await fsp.rm(temp, { force: true }).catch(() => undefined);
+    throw new DataError(`cannot write the state (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  } finally {
+    untrackTempFile(temp);
   }
 }

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { ArrowRowWriter } from './arrow.js';
-import { UsageError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
+import { trackTempFile, untrackTempFile } from '../cleanup.js';
 
 export interface RowSink {
   readonly format: 'csv' | 'arrow';
@@ -39,6 +40,22 @@ async function endStream(ws: WriteStream): Promise<void> {
   });
 }
 
+/** An I/O failure while writing output (a full disk, say) as a data error naming the file. */
+function writeFailure(file: string, e: unknown): DataError {
+  const err = e as NodeJS.ErrnoException;
+  return new DataError(`cannot write (${err.code ? `${err.code}: ` : ''}${err.message.replace(/^\w+: /, '')})`, { file });
+}
+
+/** Run `f`, turning I/O errors into writeFailure(file). */
+async function io<T>(file: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof DataError || e instanceof UsageError) throw e;
+    throw writeFailure(file, e);
+  }
+}
+
 export async function openRowSink(
   output: string | null,
   header: readonly string[],
@@ -47,22 +64,17 @@ export async function openRowSink(
   const isArrow = output !== null && /\.(arrow|feather|ipc)$/i.test(output);
   const temp = output === null ? join(tmpdir(), `losseval-${process.pid}-${randomBytes(4).toString('hex')}.csv`) : tempNameBeside(output);
   let done = false;
+  trackTempFile(temp);
   const abort = async (): Promise<void> => {
     if (done) return;
     done = true;
-    await fsp.rm(temp, { force: true });
+    await fsp.rm(temp, { force: true }).catch(() => undefined);
+    untrackTempFile(temp);
   };
   const openError = (e: unknown): never => {
     throw new UsageError(`${output ?? temp}: cannot write (${(e as Error).message})`);
   };
-  if (output !== null) {
-    // fail early on an unwritable target directory
-    try {
-      await fsp.access(dirname(output), 2 /* W_OK */);
-    } catch (e) {
-      openError(e);
-    }
-  }
+  if (output !== null) await checkWritableDir(output);
   if (isArrow) {
     let w: ArrowRowWriter;
     const { createArrowFileWriter } = await import('./arrow.js');
@@ -74,11 +86,14 @@ export async function openRowSink(
     return {
       format: 'arrow',
       writeCsv: () => Promise.reject(new Error('internal: CSV bytes for an Arrow sink')),
-      writeColumns: (cols, rows) => w.write([...cols], rows),
+      writeColumns: (cols, rows) => io(output!, () => w.write([...cols], rows)),
       async commit() {
-        await w.close();
-        await fsp.rename(temp, output!);
+        await io(output!, async () => {
+          await w.close();
+          await fsp.rename(temp, output!);
+        });
         done = true;
+        untrackTempFile(temp);
       },
       async abort() {
         await w.close().catch(() => undefined);
@@ -93,16 +108,18 @@ export async function openRowSink(
   } catch (e) {
     openError(e);
   }
-  await writeChunk(ws, new TextEncoder().encode(header.map(csvField).join(',') + '\n'));
+  const target = output ?? `${temp} (spool of standard output)`;
+  await io(target, () => writeChunk(ws, new TextEncoder().encode(header.map(csvField).join(',') + '\n')));
   return {
     format: 'csv',
-    writeCsv: (bytes) => writeChunk(ws, bytes),
+    writeCsv: (bytes) => io(target, () => writeChunk(ws, bytes)),
     writeColumns: () => Promise.reject(new Error('internal: columns for a CSV sink')),
     async commit() {
-      await endStream(ws);
+      await io(target, () => endStream(ws));
       if (output !== null) {
-        await fsp.rename(temp, output);
+        await io(output, () => fsp.rename(temp, output));
         done = true;
+        untrackTempFile(temp);
         return;
       }
       try {
@@ -116,6 +133,18 @@ export async function openRowSink(
       await abort();
     },
   };
+}
+
+/** Fail early (before reading any row) when the directory of `path` cannot take a new file. */
+export async function checkWritableDir(path: string): Promise<void> {
+  try {
+    await fsp.access(dirname(path), 2 /* W_OK */);
+    const st = await fsp.stat(dirname(path));
+    if (!st.isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: cannot write (${code === 'ENOENT' ? 'no such directory' : code ?? (e as Error).message})`);
+  }
 }
 
 /** Quote a header name when CSV needs it. */
