@@ -1,7 +1,7 @@
 /**
- * The elementary functions every kernel uses. Kernels import log/log1p/exp
- * from here and never call Math.log/exp/log1p/expm1/pow or `**`.
+ * The elementary functions every kernel uses: losseval's own correctly
+ * rounded log, log1p and exp (src/math), so every per-element term is the same
+ * on every CPU and Node version. Kernels import them from here and never call
+ * Math.log/exp/log1p/expm1/pow or `**` (test/unit/no-libm.test.ts checks).
  */
-export const log = Math.log;
-export const log1p = Math.log1p;
-export const exp = Math.exp;
+export { log, log1p, exp } from '../math/index.js';
