@@ -13,6 +13,9 @@ export interface RunConfig {
   readonly targetCols: string | null;
   readonly weightCols: string | null;
   readonly weightFile: string | null;
+  /** gaussian_nll variance columns and the second input of margin_ranking / cosine_embedding, from the preds file. */
+  readonly varCols: string | null;
+  readonly pred2Cols: string | null;
   readonly header: boolean;
   /** Delimiter byte, or null for the default (tab for .tsv, else comma). */
   readonly delimiter: number | null;

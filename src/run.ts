@@ -11,7 +11,7 @@ import { createPool } from './pool/pool.js';
 import { OrderedWindow } from './pool/ordered.js';
 import type { ChunkTask, InputInfo, InputPart, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
 import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
-import type { LossSpec } from './losses/kernel.js';
+import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
 import { checkWritableDir, openRowSink, type RowSink } from './write/rows.js';
@@ -57,7 +57,7 @@ export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
   return {
     config: {
       losses: config.losses,
-      reduction: config.reduction === 'sum' ? 'sum' : 'mean',
+      reduction: config.reduction === 'none' ? 'mean' : config.reduction,
       nan_policy: config.nanPolicy,
       columns: s.columns,
     },
@@ -69,7 +69,6 @@ export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
   };
 }
 
-type RoleName = 'preds' | 'targets' | 'weights';
 
 /** Which columns of which input make up each role. */
 interface Selection {
@@ -91,6 +90,9 @@ function select(config: RunConfig, tables: Table[]): Selection {
     fields[input]!.push(...columns);
   };
   const pick = (list: string, t: Table, option: string): number[] => selectColumns(list, t.columns, option, t.name);
+  // variances and second inputs always come from the predictions file
+  const varCols = config.varCols !== null ? pick(config.varCols, preds, '--var-cols') : [];
+  const pred2Cols = config.pred2Cols !== null ? pick(config.pred2Cols, preds, '--pred2-cols') : [];
   if (config.targets === null) {
     if (config.targetCols === null) {
       throw new UsageError('one input file: say which columns are targets with --target-cols (or give a targets file)');
@@ -99,7 +101,7 @@ function select(config: RunConfig, tables: Table[]): Selection {
     const weightCols = config.weightCols !== null ? pick(config.weightCols, preds, '--weight-cols') : [];
     const predCols = config.predCols !== null
       ? pick(config.predCols, preds, '--pred-cols')
-      : remainingColumns(preds.columns, [...targetCols, ...weightCols]);
+      : remainingColumns(preds.columns, [...targetCols, ...weightCols, ...varCols, ...pred2Cols]);
     if (predCols.length === 0) throw new UsageError(`${preds.name}: no columns left for predictions`);
     take('preds', 0, predCols);
     take('targets', 0, targetCols);
@@ -107,7 +109,9 @@ function select(config: RunConfig, tables: Table[]): Selection {
   } else {
     const targets = tables[1]!;
     const weightCols = config.weightCols !== null ? pick(config.weightCols, targets, '--weight-cols') : [];
-    const predCols = config.predCols !== null ? pick(config.predCols, preds, '--pred-cols') : remainingColumns(preds.columns, []);
+    const predCols = config.predCols !== null
+      ? pick(config.predCols, preds, '--pred-cols')
+      : remainingColumns(preds.columns, [...varCols, ...pred2Cols]);
     const targetCols = config.targetCols !== null
       ? pick(config.targetCols, targets, '--target-cols')
       : remainingColumns(targets.columns, weightCols);
@@ -121,6 +125,8 @@ function select(config: RunConfig, tables: Table[]): Selection {
     const wi = tables.length - 1;
     take('weights', wi, remainingColumns(tables[wi]!.columns, []));
   }
+  if (varCols.length) take('vars', 0, varCols);
+  if (pred2Cols.length) take('preds2', 0, pred2Cols);
   return { fields, roles };
 }
 
@@ -146,15 +152,17 @@ function buildPlan(
     for (let j = first; j < first + r.columns.length; j++) width += widths[r.input]![j]!;
     return { input: r.input, start, width };
   };
-  const preds = roleRef('preds')!;
-  const targets = roleRef('targets')!;
-  const weights = roleRef('weights');
+  const roles: Record<string, RoleRef> = {};
+  for (const name of ROLES) {
+    const ref = roleRef(name);
+    if (ref) roles[name] = ref;
+  }
   return {
     losses: config.losses,
     reduction: config.reduction,
     nanPolicy: config.nanPolicy,
     inputs,
-    roles: { preds, targets, ...(weights ? { weights } : {}) },
+    roles: roles as unknown as Plan['roles'],
     rowsAsCsv,
   };
 }
@@ -164,6 +172,16 @@ function checkWidths(config: RunConfig, defs: readonly LossDef[], plan: Plan, wh
   if (w.weights && !defs.some((d) => d.weightColumns)) {
     const users = LOSS_NAMES.filter((n) => lossDef(n).weightColumns).join(', ');
     throw new UsageError(`--weight-cols / --weight-file are read by ${users} only`);
+  }
+  for (const [role, flag] of [['vars', '--var-cols'], ['preds2', '--pred2-cols']] as const) {
+    const users = defs.filter((d) => d.needs?.includes(role));
+    if (w[role] && users.length === 0) {
+      throw new UsageError(`${flag} is read by ${LOSS_NAMES.filter((n) => lossDef(n).needs?.includes(role)).join(', ')} only`);
+    }
+    if (!w[role] && users.length > 0) throw new UsageError(`${users.map((d) => d.name).join(', ')} needs ${flag}`);
+  }
+  if (config.reduction === 'batchmean' && defs.some((d) => d.name !== 'kl_div')) {
+    throw new UsageError(`--reduction batchmean is kl_div's; not for ${defs.filter((d) => d.name !== 'kl_div').map((d) => d.name).join(', ')}`);
   }
   defs.forEach((d, i) => {
     const bad = d.checkParams(config.losses[i]!.params, w);

@@ -71,7 +71,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped), or - for stdin')
     .argument('[targets]', 'targets file, row-aligned with preds; without it, --target-cols picks targets from preds')
     .option('-l, --loss <names>', LOSS_HELP)
-    .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, or none (per-row losses)').choices(['mean', 'sum', 'none']).default('mean'))
+    .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, none (per-row losses), or batchmean (kl_div: sum / rows)').choices(['mean', 'sum', 'none', 'batchmean']).default('mean'))
     .option('--pred-cols <list>', 'prediction columns: names, * globs, or 0-based indices with --no-header (default: all, or all but the target columns)')
     .option('--target-cols <list>', 'target columns (default: all columns of the targets file)')
     .option('--weight <list>', 'class weights (nll, cross_entropy) or per-column weights (bce, bce_with_logits): numbers, or @file holding them', numberList)
@@ -80,6 +80,14 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--pos-weight <list>', 'bce_with_logits: per-column pos_weight: numbers, or @file', numberList)
     .option('--ignore-index <INT>', 'nll, cross_entropy: target class to leave out (default -100)', integer)
     .option('--label-smoothing <F>', 'cross_entropy: label smoothing in [0, 1] (default 0)', float)
+    .option('--var-cols <list>', 'gaussian_nll: variance columns of the preds file, 1 per row or one per prediction column')
+    .option('--pred2-cols <list>', 'margin_ranking, cosine_embedding: the second input (x2), columns of the preds file')
+    .option('--log-target', 'kl_div: targets are log-probabilities')
+    .option('--no-log-input', 'poisson_nll: predictions are rates, not log-rates')
+    .option('--full', 'poisson_nll, gaussian_nll: add the constant (Stirling) term')
+    .option('--eps <F>', 'poisson_nll (default 1e-8), gaussian_nll (default 1e-6)', float)
+    .option('--margin <F>', 'hinge_embedding, multi_margin (default 1), margin_ranking, cosine_embedding (default 0)', float)
+    .option('--p <N>', 'multi_margin: 1 or 2 (default 1)', integer)
     .option('--beta <F>', 'smooth_l1: where the quadratic zone ends (default 1.0; 0 = l1)', float)
     .option('--delta <F>', 'huber: where the quadratic zone ends (default 1.0)', float)
     .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').choices(['propagate', 'omit', 'raise']).default('propagate'))
@@ -135,6 +143,14 @@ interface RawOptions {
   posWeight?: number[];
   ignoreIndex?: number;
   labelSmoothing?: number;
+  varCols?: string;
+  pred2Cols?: string;
+  logTarget?: boolean;
+  logInput: boolean;
+  full?: boolean;
+  eps?: number;
+  margin?: number;
+  p?: number;
   nanPolicy: NanPolicy;
   header: boolean;
   delimiter?: number;
@@ -180,6 +196,12 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   if (o.posWeight !== undefined) lossOpts.posWeight = o.posWeight;
   if (o.ignoreIndex !== undefined) lossOpts.ignoreIndex = o.ignoreIndex;
   if (o.labelSmoothing !== undefined) lossOpts.labelSmoothing = o.labelSmoothing;
+  if (o.logTarget) lossOpts.logTarget = true;
+  if (o.logInput === false) lossOpts.logInput = false;
+  if (o.full) lossOpts.full = true;
+  if (o.eps !== undefined) lossOpts.eps = o.eps;
+  if (o.margin !== undefined) lossOpts.margin = o.margin;
+  if (o.p !== undefined) lossOpts.p = o.p;
   if (o.weightCols !== undefined && o.weightFile !== undefined) {
     throw new UsageError('give weights with --weight-cols or --weight-file, not both');
   }
@@ -187,7 +209,7 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   const warnings: string[] = [];
   for (const key of Object.keys(lossOpts) as (keyof LossOptions)[]) {
     if (!losses.some((l) => lossDef(l.name).options.includes(key))) {
-      const flag = '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      const flag = key === 'logInput' ? '--no-log-input' : '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
       warnings.push(`${flag} is not used by ${losses.map((l) => l.name).join(', ')}`);
     }
   }
@@ -210,6 +232,8 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     targetCols: o.targetCols ?? null,
     weightCols: o.weightCols ?? null,
     weightFile: o.weightFile ?? null,
+    varCols: o.varCols ?? null,
+    pred2Cols: o.pred2Cols ?? null,
     header: o.header,
     delimiter: o.delimiter ?? null,
     workers: o.workers ?? availableParallelism(),

@@ -17,8 +17,11 @@ export interface CrossEntropyParams extends ClassParams {
   readonly labelSmoothing: number;
 }
 
-/** The class of row r, or -1 for an ignored row; throws for a non-integer or out-of-range class. */
-function classOf(y: Float64Array, r: number, C: number, ignoreIndex: number): number {
+/**
+ * The class of row r, or -1 for an ignored row (NaN ignore index: none);
+ * throws KernelError for a non-integer or out-of-range class.
+ */
+export function classOf(y: Float64Array, r: number, C: number, ignoreIndex: number): number {
   const t = y[r]!;
   // PyTorch compares with ignore_index before the range check
   if (t === ignoreIndex) return -1;

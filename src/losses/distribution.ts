@@ -6,17 +6,8 @@
  * PyTorch 2.x (aten/src/ATen/native/Loss.cpp, torch/nn/functional.py).
  */
 import { KernelError } from './kernel-error.js';
-import type { Chunk, KernelStats, Matrix } from './kernel.js';
+import type { Chunk, KernelStats } from './kernel.js';
 import { exp, log } from './elementary.js';
-
-/**
- * The chunk gaussian_nll reads: `vars` holds the variances, one per row
- * (width 1) or one per prediction value (width K).
- * TODO(lead): once `Chunk` in kernel.ts has `vars?: Matrix`, this is just `Chunk`.
- */
-export interface VarsChunk extends Chunk {
-  readonly vars?: Matrix;
-}
 
 export interface KlDivParams {
   /** The target holds log-probabilities (PyTorch's log_target). */
@@ -46,8 +37,6 @@ const TWO_PI = 6.283185307179586;
 /** Python's `0.5 * math.log(2 * math.pi)`, the constant gaussian_nll_loss adds when full. */
 const HALF_LOG_TWO_PI = 0.9189385332046727;
 
-/** Role name of the variance column(s), for KernelError. TODO(lead): add 'vars' to KernelError's role union. */
-const VARS_ROLE = 'vars' as string as KernelError['role'];
 
 /**
  * log_target = false: ℓ = xlogy(p, p) − p·x, xlogy(p, p) = NaN if p is NaN, 0 if p = 0, else p·log(p).
@@ -109,7 +98,7 @@ export function poissonNllKernel(c: Chunk, p: PoissonNllParams, out: Float64Arra
  * prediction value (width K); a negative variance throws KernelError (role 'vars').
  * gaussian_nll([1, 1], [1, 2], var=[0, 1e-9]) = [-6.907755278982137, 499993.092244721]
  */
-export function gaussianNllKernel(c: VarsChunk, p: GaussianNllParams, out: Float64Array): KernelStats {
+export function gaussianNllKernel(c: Chunk, p: GaussianNllParams, out: Float64Array): KernelStats {
   const x = c.preds.data, y = c.targets.data, K = c.preds.width, eps = p.eps;
   const vm = c.vars;
   if (!vm) throw new Error('gaussian_nll needs a variance role (vars)');
@@ -117,7 +106,7 @@ export function gaussianNllKernel(c: VarsChunk, p: GaussianNllParams, out: Float
   if (!perRow && vm.width !== K) throw new Error(`gaussian_nll: ${vm.width} variances per row, need 1 or ${K}`);
   // PyTorch rejects the whole tensor before computing anything: check first
   for (let i = 0; i < vd.length; i++) {
-    if (vd[i]! < 0) throw new KernelError('var has a negative entry', (i / vm.width) | 0, VARS_ROLE, i % vm.width);
+    if (vd[i]! < 0) throw new KernelError('var has a negative entry', (i / vm.width) | 0, 'vars', i % vm.width);
   }
   for (let r = 0, i = 0; r < c.rows; r++) {
     for (let k = 0; k < K; k++, i++) {

@@ -6,6 +6,7 @@
 import { ExactAccumulator, ZERO_SUM, sumFromCount, type ExactSum } from '../reduce/exact-sum.js';
 import { lossDef } from './registry.js';
 import type { Chunk, LossSpec } from './kernel.js';
+import type { Reduction } from '../pool/task.js';
 
 export interface LossOutput {
   /** The unreduced terms (PyTorch's reduction='none'), rows × width. */
@@ -26,11 +27,13 @@ function exactSumOfArray(xs: Float64Array): ExactSum {
   return acc.toSum();
 }
 
-export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduce: boolean): LossOutput {
+/** `reduction` none returns the terms only; batchmean divides by rows (kl_div). */
+export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduction: Reduction): LossOutput {
+  const reduce = reduction !== 'none';
   const def = lossDef(spec.name);
   const width = def.outWidth(chunk);
   const terms = new Float64Array(chunk.rows * width);
-  const denominator = def.denominator(chunk);
+  const denominator = reduction === 'batchmean' ? 'rows' : def.denominator(chunk);
   const denTerms = denominator === 'den' ? new Float64Array(chunk.rows) : null;
   const stats = def.kernel(chunk, spec.params as never, terms, denTerms);
   if (!reduce) return { terms, width, num: ZERO_SUM, den: ZERO_SUM, elements: terms.length, ignored: stats.ignored };

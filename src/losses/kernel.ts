@@ -15,7 +15,15 @@ export interface Chunk {
   readonly preds: Matrix;
   readonly targets: Matrix;
   readonly weights?: Matrix;
+  /** gaussian_nll variances: one per row (width 1) or one per prediction value. */
+  readonly vars?: Matrix;
+  /** The second input of margin_ranking and cosine_embedding. */
+  readonly preds2?: Matrix;
 }
+
+/** The roles a chunk can carry, in the order NaN checks and messages visit them. */
+export const ROLES = ['preds', 'targets', 'weights', 'vars', 'preds2'] as const;
+export type RoleName = (typeof ROLES)[number];
 
 /** What a kernel reports besides its terms. */
 export interface KernelStats {

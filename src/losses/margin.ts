@@ -5,18 +5,9 @@
  * LossMultiMargin.cpp, torch/nn/functional.py); the arithmetic-only kernels
  * (hinge, multi margin, margin ranking, cosine) are bit-identical to torch.
  */
-import { KernelError } from './kernel-error.js';
-import type { Chunk, KernelStats, Matrix } from './kernel.js';
+import type { Chunk, KernelStats } from './kernel.js';
+import { classOf } from './classification.js';
 import { exp, log1p } from './elementary.js';
-
-/**
- * The chunk margin_ranking and cosine_embedding read: `preds2` is the second
- * input (x2), with the width of `preds`.
- * TODO(lead): once `Chunk` in kernel.ts has `preds2?: Matrix`, this is just `Chunk`.
- */
-export interface PairChunk extends Chunk {
-  readonly preds2?: Matrix;
-}
 
 export interface MarginParams {
   readonly margin: number;
@@ -117,12 +108,22 @@ export function torchRowSum(a: Float64Array, off: number, n: number): number {
 }
 
 /**
- * ℓ = log1p(exp((−x)·y)) (PyTorch 2.x; not overflow-safe, as torch: −y·x > 709.78 → inf).
+ * Above this, torch's vectorised log1p (Sleef_log1pd*_u10, LOG1P_BOUND) returns +inf
+ * instead of ≈ log(u): soft_margin of −y·x = 709 is inf in torch, not 709.
+ */
+const SLEEF_LOG1P_BOUND = 1e307;
+
+/**
+ * ℓ = log1p(exp((−x)·y)) (PyTorch 2.x; not overflow-safe, as torch: exp overflows for
+ * −y·x > 709.78, and log1p gives inf already for exp(−y·x) > 1e307, i.e. −y·x ≳ 706.9).
  * soft_margin([-800], [1]) = inf
  */
 export function softMarginKernel(c: Chunk, _p: unknown, out: Float64Array): KernelStats {
   const x = c.preds.data, y = c.targets.data, n = x.length;
-  for (let i = 0; i < n; i++) out[i] = log1p(exp(-x[i]! * y[i]!));
+  for (let i = 0; i < n; i++) {
+    const e = exp(-x[i]! * y[i]!);
+    out[i] = e > SLEEF_LOG1P_BOUND ? Infinity : log1p(e);
+  }
   return NONE;
 }
 
@@ -179,17 +180,6 @@ export function checkMultiMarginParams(p: MultiMarginParams, C: number): string 
 }
 
 /**
- * The class of row r: an integer in [0, C). Same checks as classOf in
- * classification.ts without ignore_index. TODO(lead): dedupe with classOf.
- */
-function classIndex(y: Float64Array, r: number, C: number): number {
-  const t = y[r]!;
-  if (!Number.isInteger(t)) throw new KernelError('class index is not an integer', r, 'targets', 0);
-  if (t < 0 || t >= C) throw new KernelError(`class index out of range [0, ${C})`, r, 'targets', 0);
-  return t;
-}
-
-/**
  * ℓ_i = (Σ_{d≠y} h_d) / C with z_d = (margin − x[y]) + x[d] and h_d = z (p = 1) or z·z
  * (p = 2), times w[y], kept only where z > 0 (so NaN terms count 0). One value per row;
  * mean over N rows. Targets: one integer class column.
@@ -199,7 +189,7 @@ export function multiMarginKernel(c: Chunk, p: MultiMarginParams, out: Float64Ar
   const x = c.preds.data, y = c.targets.data, C = c.preds.width, w = p.weight, margin = p.margin;
   const square = p.p === 2;
   for (let r = 0; r < c.rows; r++) {
-    const t = classIndex(y, r, C);
+    const t = classOf(y, r, C, NaN);
     const off = r * C;
     const xt = x[off + t]!;
     const wt = w ? w[t]! : 1;
@@ -223,7 +213,7 @@ export function multiMarginKernel(c: Chunk, p: MultiMarginParams, out: Float64Ar
  * (element-wise; one column each). NaN propagates (clamp_min).
  * margin_ranking([1], [2], [1], margin=0.5) = [1.5]
  */
-export function marginRankingKernel(c: PairChunk, p: MarginParams, out: Float64Array): KernelStats {
+export function marginRankingKernel(c: Chunk, p: MarginParams, out: Float64Array): KernelStats {
   const x1 = c.preds.data, y = c.targets.data, n = x1.length, margin = p.margin;
   if (!c.preds2) throw new Error('margin_ranking needs a second input (preds2)');
   const x2 = c.preds2.data;
@@ -241,7 +231,7 @@ export function marginRankingKernel(c: PairChunk, p: MarginParams, out: Float64A
  * One value per row; mean over N rows.
  * cosine_embedding([[1e-7, 0]], [[1e-7, 0]], [1]) = [0.9900990098618194]
  */
-export function cosineEmbeddingKernel(c: PairChunk, p: MarginParams, out: Float64Array): KernelStats {
+export function cosineEmbeddingKernel(c: Chunk, p: MarginParams, out: Float64Array): KernelStats {
   const a = c.preds.data, D = c.preds.width, y = c.targets.data, margin = p.margin;
   if (!c.preds2) throw new Error('cosine_embedding needs a second input (preds2)');
   const b = c.preds2.data;

@@ -7,6 +7,11 @@ import type { Denominator, KernelFn, LossSpec, Params } from './kernel.js';
 import { huberKernel, l1Kernel, mseKernel, smoothL1Kernel } from './regression.js';
 import { crossEntropyKernel, nllKernel } from './classification.js';
 import { bceKernel, bceWithLogitsKernel } from './binary.js';
+import { gaussianNllKernel, gaussianNllWidthProblem, klDivKernel, poissonNllKernel } from './distribution.js';
+import {
+  checkMultiMarginParams, cosineEmbeddingKernel, cosineEmbeddingWidthProblem, hingeEmbeddingKernel,
+  marginRankingKernel, marginRankingWidthProblem, multilabelSoftMarginKernel, multiMarginKernel, softMarginKernel,
+} from './margin.js';
 
 /** Loss options as given on the command line (already parsed); undefined = not given. */
 export interface LossOptions {
@@ -16,6 +21,12 @@ export interface LossOptions {
   posWeight?: number[];
   ignoreIndex?: number;
   labelSmoothing?: number;
+  logTarget?: boolean;
+  logInput?: boolean;
+  full?: boolean;
+  eps?: number;
+  margin?: number;
+  p?: number;
 }
 
 /** Values per row of each role; a Chunk satisfies it. */
@@ -23,6 +34,8 @@ export interface RoleWidths {
   readonly preds: { readonly width: number };
   readonly targets: { readonly width: number };
   readonly weights?: { readonly width: number };
+  readonly vars?: { readonly width: number };
+  readonly preds2?: { readonly width: number };
 }
 
 export interface LossDef {
@@ -34,6 +47,8 @@ export interface LossDef {
   readonly options: readonly (keyof LossOptions)[];
   /** Reads a weight column role (--weight-cols / --weight-file). */
   readonly weightColumns: boolean;
+  /** Extra column roles it needs: variances (--var-cols) or a second input (--pred2-cols). */
+  readonly needs?: readonly ('vars' | 'preds2')[];
   /** Defaults and PyTorch's parameter checks; throws UsageError. */
   resolve(opts: LossOptions): Params;
   readonly kernel: KernelFn<never>;
@@ -106,18 +121,24 @@ function binaryDef(name: string, torch: string): Omit<LossDef, 'resolve' | 'kern
       const C = w.preds.width;
       const e = ELEMENTWISE.checkWidths(w);
       if (e) return e;
-      if (w.weights && w.weights.width !== 1 && w.weights.width !== C) {
-        return `weights need 1 value per row or ${C} (one per prediction value), got ${w.weights.width}`;
-      }
-      return null;
+      return rowOrElementWidth('weights', w.weights, C);
     },
-    checkParams(p, w) {
-      const C = w.preds.width;
-      if (p.weight && w.weights) return '--weight cannot be combined with --weight-cols / --weight-file: give one form of weights';
-      return lengthProblem('--weight', p.weight as number[] | null, C, 'prediction columns')
-        ?? lengthProblem('--pos-weight', (p.posWeight ?? null) as number[] | null, C, 'prediction columns');
-    },
+    checkParams: weightFormProblem,
   };
+}
+
+/** --weight (per column) and --pos-weight of length C, and only one form of weights. */
+function weightFormProblem(p: Params, w: RoleWidths): string | null {
+  const C = w.preds.width;
+  if (p.weight && w.weights) return '--weight cannot be combined with --weight-cols / --weight-file: give one form of weights';
+  return lengthProblem('--weight', p.weight as number[] | null, C, 'prediction columns')
+    ?? lengthProblem('--pos-weight', (p.posWeight ?? null) as number[] | null, C, 'prediction columns');
+}
+
+/** One value per row (N rows × 1) or one per prediction value. */
+function rowOrElementWidth(what: string, w: { readonly width: number } | undefined, C: number): string | null {
+  if (w && w.width !== 1 && w.width !== C) return `${what} need 1 value per row or ${C} (one per prediction value), got ${w.width}`;
+  return null;
 }
 
 function classWeights(o: LossOptions): number[] | null {
@@ -131,6 +152,17 @@ function ignoreIndex(o: LossOptions): number {
   if (!Number.isSafeInteger(v)) throw new UsageError(`--ignore-index must be an integer, got ${v}`);
   return v;
 }
+
+const bool = (v: boolean | undefined, d: boolean): boolean => v ?? d;
+const margin = (o: LossOptions, d: number): { margin: number } => ({ margin: finite('margin', o.margin ?? d) });
+
+/** One value per row whose mean divides by N (multi_margin, multilabel_soft_margin, cosine_embedding). */
+const ROW_LOSS = {
+  weightColumns: false,
+  denominator: (): Denominator => 'rows',
+  outWidth: () => 1,
+  checkParams: noParams,
+};
 
 const DEFS: readonly LossDef[] = [
   {
@@ -186,6 +218,58 @@ const DEFS: readonly LossDef[] = [
       return { weight: classWeights(o), posWeight: o.posWeight ?? null };
     },
     kernel: bceWithLogitsKernel as KernelFn<never>,
+  },
+  {
+    ...ELEMENTWISE, name: 'kl_div', torch: 'kl_div', options: ['logTarget'],
+    resolve: (o) => ({ logTarget: bool(o.logTarget, false) }),
+    kernel: klDivKernel as KernelFn<never>,
+  },
+  {
+    ...ELEMENTWISE, name: 'poisson_nll', torch: 'poisson_nll_loss', options: ['logInput', 'full', 'eps'],
+    resolve: (o) => ({ logInput: bool(o.logInput, true), full: bool(o.full, false), eps: finite('eps', o.eps ?? 1e-8) }),
+    kernel: poissonNllKernel as KernelFn<never>,
+  },
+  {
+    ...ELEMENTWISE, name: 'gaussian_nll', torch: 'gaussian_nll_loss', options: ['full', 'eps'], needs: ['vars'],
+    resolve: (o) => ({ full: bool(o.full, false), eps: finite('eps', o.eps ?? 1e-6) }),
+    checkWidths: gaussianNllWidthProblem,
+    kernel: gaussianNllKernel as KernelFn<never>,
+  },
+  {
+    ...ELEMENTWISE, name: 'soft_margin', torch: 'soft_margin_loss', options: [],
+    resolve: () => ({}), kernel: softMarginKernel as KernelFn<never>,
+  },
+  {
+    ...ROW_LOSS, name: 'multilabel_soft_margin', torch: 'multilabel_soft_margin_loss', options: ['weight'], weightColumns: true,
+    resolve: (o) => ({ weight: classWeights(o) }),
+    checkWidths: (w) => ELEMENTWISE.checkWidths(w) ?? rowOrElementWidth('weights', w.weights, w.preds.width),
+    checkParams: weightFormProblem,
+    kernel: multilabelSoftMarginKernel as KernelFn<never>,
+  },
+  {
+    ...ELEMENTWISE, name: 'hinge_embedding', torch: 'hinge_embedding_loss', options: ['margin'],
+    resolve: (o) => margin(o, 1.0), kernel: hingeEmbeddingKernel as KernelFn<never>,
+  },
+  {
+    ...ROW_LOSS, name: 'multi_margin', torch: 'multi_margin_loss', options: ['p', 'margin', 'weight'],
+    resolve(o) {
+      const p = o.p ?? 1;
+      if (p !== 1 && p !== 2) throw new UsageError(`multi_margin supports only --p 1 and --p 2 (got ${p})`);
+      return { p, ...margin(o, 1.0), weight: classWeights(o) };
+    },
+    checkWidths: (w) => (w.targets.width === 1 ? null : `${w.preds.width} prediction values per row need one class index as target, got ${w.targets.width} target values`),
+    checkParams: (p, w) => checkMultiMarginParams(p as never, w.preds.width),
+    kernel: multiMarginKernel as KernelFn<never>,
+  },
+  {
+    ...ELEMENTWISE, name: 'margin_ranking', torch: 'margin_ranking_loss', options: ['margin'], needs: ['preds2'],
+    resolve: (o) => margin(o, 0.0), checkWidths: marginRankingWidthProblem,
+    kernel: marginRankingKernel as KernelFn<never>,
+  },
+  {
+    ...ROW_LOSS, name: 'cosine_embedding', torch: 'cosine_embedding_loss', options: ['margin'], needs: ['preds2'],
+    resolve: (o) => margin(o, 0.0), checkWidths: cosineEmbeddingWidthProblem,
+    kernel: cosineEmbeddingKernel as KernelFn<never>,
   },
 ];
 

@@ -10,12 +10,11 @@ import { sliceToFloat64 } from '../parse/arrow-column.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
-import type { Chunk, Matrix } from '../losses/kernel.js';
+import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.js';
 import type { ChunkTask, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
 import { formatNumber } from '../write/format.js';
 
-type RoleName = 'preds' | 'targets' | 'weights';
-const ROLE_ORDER: readonly RoleName[] = ['preds', 'targets', 'weights'];
+const ROLE_ORDER = ROLES;
 
 class ChunkFailure extends Error {
   constructor(readonly detail: TaskError) {
@@ -184,6 +183,8 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
     preds: mat('preds')!,
     targets: mat('targets')!,
     ...(roles.weights ? { weights: mat('weights')! } : {}),
+    ...(roles.vars ? { vars: mat('vars')! } : {}),
+    ...(roles.preds2 ? { preds2: mat('preds2')! } : {}),
   };
 
   const partials: LossPartial[] = [];
@@ -195,7 +196,7 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
     if (problem) throw new ChunkFailure({ message: `${def.name}: ${problem}`, file: plan.inputs[0]!.file, ...rowOf(task) });
     let r: LossOutput;
     try {
-      r = evaluateLoss(spec, chunk, reduce);
+      r = evaluateLoss(spec, chunk, plan.reduction);
     } catch (e) {
       if (e instanceof KernelError) {
         const ref = refs[e.role]!;

@@ -6,7 +6,8 @@ import type { LossSpec } from '../losses/kernel.js';
 import type { ExactSum } from '../reduce/exact-sum.js';
 import type { ColumnSlice } from '../read/arrow.js';
 
-export type Reduction = 'mean' | 'sum' | 'none';
+/** PyTorch's reductions; `batchmean` is kl_div's sum / rows. */
+export type Reduction = 'mean' | 'sum' | 'none' | 'batchmean';
 export type NanPolicy = 'propagate' | 'omit' | 'raise';
 
 /** Raw CSV rows of one input file for one chunk: parsed in the worker. */
@@ -53,6 +54,8 @@ export interface Plan {
     readonly preds: RoleRef;
     readonly targets: RoleRef;
     readonly weights?: RoleRef;
+    readonly vars?: RoleRef;
+    readonly preds2?: RoleRef;
   };
   /** Reduction none with CSV output: workers format the rows as CSV text. */
   readonly rowsAsCsv: boolean;

@@ -20,7 +20,7 @@ export const STATE_VERSION = 1;
 /** What must be equal for two states to merge. Input formats and paths are not part of it. */
 export interface StateConfig {
   readonly losses: readonly LossSpec[];
-  readonly reduction: 'mean' | 'sum';
+  readonly reduction: 'mean' | 'sum' | 'batchmean';
   readonly nan_policy: NanPolicy;
   /** Column selection per role (names, or 0-based indices without a header). */
   readonly columns: Readonly<Record<string, readonly string[]>>;
@@ -179,7 +179,7 @@ export function stateFromJSON(v: unknown): LossevalState {
     if (typeof lo.name !== 'string') fail(`config.losses[${i}].name is not a string`);
     return { name: lo.name, params: obj(lo.params, `config.losses[${i}].params`) as LossSpec['params'] };
   });
-  if (c.reduction !== 'mean' && c.reduction !== 'sum') fail('config.reduction is not mean or sum');
+  if (c.reduction !== 'mean' && c.reduction !== 'sum' && c.reduction !== 'batchmean') fail('config.reduction is not mean, sum or batchmean');
   if (c.nan_policy !== 'propagate' && c.nan_policy !== 'omit' && c.nan_policy !== 'raise') fail('config.nan_policy is invalid');
   const cols = obj(c.columns, 'config.columns');
   const columns: Record<string, string[]> = {};

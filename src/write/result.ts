@@ -9,7 +9,7 @@ import type { LossevalState, LossStateData } from '../reduce/state.js';
 import { formatNumber, jsonNumber } from './format.js';
 
 /** The correctly rounded result of one loss's exact state. */
-export function lossValue(l: Pick<LossStateData, 'num' | 'den'>, reduction: 'mean' | 'sum'): number {
+export function lossValue(l: Pick<LossStateData, 'num' | 'den'>, reduction: 'mean' | 'sum' | 'batchmean'): number {
   return reduction === 'sum' ? roundSum(l.num) : roundQuotient(l.num, l.den);
 }
 

@@ -117,7 +117,7 @@ describe('classification errors', () => {
   it('label smoothing out of range', () =>
     fails(['-l', 'ce', '--label-smoothing', '1.5', '--target-cols', 'y', 'cls.csv'], 2, /--label-smoothing must be between 0\.0 and 1\.0, got 1\.5/));
   it('--weight-cols with a loss that does not read weight columns', () =>
-    fails(['-l', 'ce', '--target-cols', 'y', '--weight-cols', 'a', 'cls.csv'], 2, /--weight-cols \/ --weight-file are read by binary_cross_entropy, binary_cross_entropy_with_logits only/));
+    fails(['-l', 'ce', '--target-cols', 'y', '--weight-cols', 'a', 'cls.csv'], 2, /--weight-cols \/ --weight-file are read by binary_cross_entropy, binary_cross_entropy_with_logits, multilabel_soft_margin only/));
   it('--weight with --weight-cols', () =>
     fails(['-l', 'bce', '--weight', '1,1', '--weight-cols', 'p', 't.csv', 't.csv'], 2, /--weight cannot be combined with --weight-cols/));
   it('--weight @file that does not exist', () =>

@@ -57,7 +57,7 @@ function runCase(loss: string, c: GoldenCase) {
   const params = def.resolve(opts);
   const problem = def.checkParams(params, chunk) ?? def.checkWidths(chunk);
   if (problem) throw new Error(problem);
-  return evaluateLoss({ name: def.name, params }, chunk, true);
+  return evaluateLoss({ name: def.name, params }, chunk, 'mean');
 }
 
 /** Cases PyTorch computes but losseval has no form for (per-row pos_weight broadcasts). */
