@@ -7,7 +7,8 @@ import type { RunConfig } from './config.js';
 import { openSource } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
 import { selectColumns, remainingColumns, type ColumnInfo } from './read/columns.js';
-import { createPool } from './pool/pool.js';
+import { createPool, type KernelPool } from './pool/pool.js';
+import { runChunk } from './pool/chunk.js';
 import { OrderedWindow } from './pool/ordered.js';
 import type { ChunkTask, InputInfo, InputPart, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
 import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
@@ -274,7 +275,8 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     sink = await openRowSink(config.output, outputHeader(defs, tables, sel, plan), io.stdout);
   }
   const progress = config.progress ? new Progress(io.stderr, tables) : null;
-  const pool = createPool(config.workers);
+  // the pool starts with the second chunk: an input that fits in one chunk runs in-process
+  let pool: KernelPool | null = null;
   let pendingTask: { firstRow: number; rows: number }[] = [];
   const window = new OrderedWindow<TaskResult>(config.workers * 2, async (r) => {
     const task = pendingTask.shift()!;
@@ -300,11 +302,20 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   });
   try {
     let seq = 0, firstRow = 0;
-    for await (const chunk of zipChunks(tables, sel, rowsPerChunk)) {
+    const chunks = zipChunks(tables, sel, rowsPerChunk)[Symbol.asyncIterator]();
+    let next = await chunks.next();
+    while (!next.done) {
+      const chunk = next.value;
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
       pendingTask.push({ firstRow, rows: chunk.rows });
       const t = { firstRow, rows: chunk.rows };
-      await window.push(pool.submit(task, chunk.transfer).catch((e: unknown) => Promise.reject(taskFailure(t, e))));
+      next = await chunks.next();
+      if (pool === null && next.done) {
+        await window.push(Promise.resolve(runChunk(task)));
+      } else {
+        pool ??= createPool(config.workers);
+        await window.push(pool.submit(task, chunk.transfer).catch((e: unknown) => Promise.reject(taskFailure(t, e))));
+      }
       firstRow += chunk.rows;
     }
     await window.drain();
@@ -316,7 +327,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     if (sink) await sink.abort();
     throw e;
   } finally {
-    await pool.close();
+    await pool?.close();
   }
   const columns: Record<string, string[]> = {};
   for (const [role, r] of Object.entries(sel.roles)) columns[role] = r.columns.map((c) => colName(tables[r.input]!, c));
