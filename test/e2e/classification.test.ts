@@ -7,7 +7,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { losseval, workdir, SAMPLES } from '../helpers/cli.js';
+import { losseval, workdir, SAMPLES, expectFailure } from '../helpers/cli.js';
 
 const S = (f: string): string => join(SAMPLES, f);
 let dir: string;
@@ -86,13 +86,7 @@ describe('bce family: weights per column, per row and element-wise', () => {
 });
 
 describe('classification errors', () => {
-  async function fails(args: string[], code: 1 | 2, message: RegExp): Promise<void> {
-    const r = await losseval(args, { cwd: dir });
-    expect(r.stdout).toBe('');
-    expect(r.code).toBe(code);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-  }
+  const fails = (args: string[], code: 1 | 2, message: RegExp): Promise<void> => expectFailure(args, code, message, { cwd: dir });
   beforeAll(() => {
     writeFileSync(join(dir, 'cls.csv'), 'a,b,c,y\n1,2,3,0\n1,2,3,3\n');
     writeFileSync(join(dir, 'cls-frac.csv'), 'a,b,c,y\n1,2,3,0\n1,2,3,1.5\n');

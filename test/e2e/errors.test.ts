@@ -5,7 +5,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { losseval, workdir } from '../helpers/cli.js';
+import { expectFailure, workdir } from '../helpers/cli.js';
 
 let dir: string;
 const file = (name: string, text: string): string => {
@@ -18,15 +18,8 @@ beforeAll(() => {
   dir = workdir();
 });
 
-async function expectError(args: string[], code: 1 | 2, message: RegExp, stdin?: string) {
-  const r = await losseval(args, { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
-  expect(r.stdout).toBe('');
-  expect(r.code).toBe(code);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^losseval: error: /);
-  expect(lines[0]).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+function expectError(args: string[], code: 1 | 2, message: RegExp, stdin?: string): Promise<void> {
+  return expectFailure(args, code, message, { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
 describe('usage errors exit 2', () => {

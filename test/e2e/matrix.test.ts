@@ -10,20 +10,13 @@ import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { losseval, workdir } from '../helpers/cli.js';
 import { exactMean, exactSum } from '../helpers/exact.js';
+import { mulberry32 as rng } from '../helpers/rng.js';
 
 const N = 301;
 let dir: string;
 const preds = { a: new Float64Array(N), b: new Float64Array(N) };
 const targets = { a: new Float64Array(N), b: new Float64Array(N) };
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const csv = (cols: Record<string, Float64Array>): string => {
   const names = Object.keys(cols);

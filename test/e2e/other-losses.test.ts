@@ -8,19 +8,12 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { losseval, workdir } from '../helpers/cli.js';
+import { losseval, workdir, expectFailure } from '../helpers/cli.js';
+import { mulberry32 as rng } from '../helpers/rng.js';
 
 let dir: string;
 const N = 157;
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(() => {
   dir = workdir();
@@ -87,13 +80,8 @@ describe.each(GROUPS)('%s', (_label, args) => {
 });
 
 describe('errors of the other losses', () => {
-  async function fails(args: string[], code: 1 | 2, message: RegExp, file = 'data.csv'): Promise<void> {
-    const r = await losseval([...args, file], { cwd: dir });
-    expect(r.stdout).toBe('');
-    expect(r.code).toBe(code);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-  }
+  const fails = (args: string[], code: 1 | 2, message: RegExp, file = 'data.csv'): Promise<void> =>
+    expectFailure([...args, file], code, message, { cwd: dir });
   it('gaussian_nll without --var-cols', () => fails(['-l', 'gaussian_nll', '--pred-cols', 'a1', '--target-cols', 'b1'], 2, /gaussian_nll needs --var-cols/));
   it('a negative variance names file, line, column and value', async () => {
     writeFileSync(join(dir, 'negvar.csv'), 'mu,var,y\n1,0.5,1\n2,-0.25,1\n');

@@ -9,16 +9,9 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { losseval, workdir } from '../helpers/cli.js';
+import { losseval, workdir, expectFailure } from '../helpers/cli.js';
+import { mulberry32 as rng } from '../helpers/rng.js';
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dir: string;
 beforeAll(() => {
@@ -152,13 +145,7 @@ describe('merge refuses what cannot be merged', () => {
     await ok(['-l', 'smooth_l1', '--beta', '0.5', '--target-cols', 'y', '--state-out', b, 'm.csv']);
     await ok(['-l', 'smooth_l1', '--target-cols', 'y', '--state-out', c, 'empty.csv']);
   });
-  async function fails(args: string[], code: 1 | 2, message: RegExp): Promise<void> {
-    const r = await losseval(args, { cwd: dir });
-    expect(r.stdout).toBe('');
-    expect(r.code).toBe(code);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-  }
+  const fails = (args: string[], code: 1 | 2, message: RegExp): Promise<void> => expectFailure(args, code, message, { cwd: dir });
   it('a zero-row shard merges as nothing', async () => {
     expect(await ok(['merge', a, c])).toBe(await ok(['-l', 'smooth_l1', '--target-cols', 'y', 'm.csv']));
     expect(await ok(['merge', c])).toBe('nan\n');

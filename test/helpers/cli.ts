@@ -1,5 +1,6 @@
 /** Run the built CLI (bin/losseval.js) as a user would, capturing stdout, stderr and the exit code. */
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,4 +35,21 @@ export function losseval(args: string[], opts: { stdin?: Buffer | string; cwd?: 
 /** A fresh temporary directory for one test file. */
 export function workdir(prefix = 'losseval-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * The error contract: exit `code`, nothing on stdout, exactly one stderr line
+ * starting `losseval: error:` that matches `message`, and no stack trace.
+ */
+export async function expectFailure(
+  args: string[], code: 1 | 2, message: RegExp, opts: { cwd?: string; stdin?: Buffer | string } = {},
+): Promise<void> {
+  const r = await losseval(args, opts);
+  expect(r.stdout).toBe('');
+  expect(r.code).toBe(code);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^losseval: error: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
 }

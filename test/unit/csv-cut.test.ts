@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { countRows, cutCsv, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
 import { parseCsvChunk } from '../../src/parse/csv.js';
+import { mulberry32 } from '../helpers/rng.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feed bytes in chunks; sizes from `size()`. Chunks are Buffers that get overwritten after use. */
 async function* feed(bytes: Uint8Array, size: () => number): AsyncGenerator<Uint8Array> {

@@ -7,6 +7,7 @@ import {
   scanEnd,
   scanNumber,
 } from '../../src/parse/number.js';
+import { mulberry32 } from '../helpers/rng.js';
 
 // ---------- independent exact reference: decimal -> rational -> nearest double (ties to even) ----------
 
@@ -92,16 +93,6 @@ function same(a: number, b: number): boolean {
   return Object.is(a, b);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('reference sanity', () => {
   it('agrees with simple known values', () => {

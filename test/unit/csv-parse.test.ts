@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { parseCsvChunk, type CsvChunk, type CsvParseResult } from '../../src/parse/csv.js';
 import { parseNumberString } from '../../src/parse/number.js';
 import { countRows } from '../../src/read/csv-cut.js';
+import { mulberry32 } from '../helpers/rng.js';
 
 const enc = new TextEncoder();
 
@@ -29,16 +30,6 @@ function bitsEqual(a: Float64Array, b: Float64Array): boolean {
   return true;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseCsvChunk basics', () => {
   it('parses plain rows, with and without the final newline', () => {

@@ -11,6 +11,7 @@ import {
   sumToJSON,
   type ExactSum,
 } from '../../src/reduce/exact-sum.js';
+import { mulberry32u as mulberry32 } from '../helpers/rng.js';
 
 // ---------------------------------------------------------------------------------------------
 // Independent reference: exact BigInt decomposition of doubles (DataView bits), rational rounding
@@ -135,16 +136,6 @@ function expectState(s: ExactSum, r: RefSum, what = ''): void {
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG (mulberry32) and generators.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 class Rng {
   private readonly next: () => number;
