@@ -57,7 +57,9 @@ export function selectColumns(
       out.push(...hits);
       continue;
     }
-    const i = cols.findIndex((c) => c.name === item);
+    // `p, y` headers: a name matches with or without its surrounding spaces
+    let i = cols.findIndex((c) => c.name === item);
+    if (i < 0) i = cols.findIndex((c) => c.name!.trim() === item);
     if (i < 0) throw new UsageError(`${option}: unknown column '${item}' in ${file} (columns: ${listColumns(cols)})`);
     out.push(i);
   }

@@ -57,6 +57,9 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
   } catch (e) {
     throw asDataError(e, source.name);
   }
+  if (dialect.header && (header.names === null || header.names.length === 0)) {
+    throw new DataError('empty file: no header row', { file: source.name });
+  }
   const columns: ColumnInfo[] = header.names
     ? header.names.map((name) => ({ name, width: 1 }))
     : Array.from({ length: header.fieldCount }, () => ({ name: null, width: 1 }));

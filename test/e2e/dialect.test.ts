@@ -1,0 +1,66 @@
+/** CSV dialects a user meets: no header with 0-based indices, other delimiters, CRLF, BOM, quotes, tokens. */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { losseval, workdir, expectFailure } from '../helpers/cli.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = workdir();
+  writeFileSync(join(dir, 'plain.csv'), 'p,y\n1.5,1\n-2,1\n3.25,3\n0,-0.5\n');
+});
+
+async function value(args: string[]): Promise<string> {
+  const r = await losseval(args, { cwd: dir });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+describe('the same four rows in every dialect give l1 mean 1.0625 (losses.md §5)', () => {
+  const cases: [string, string, string[]][] = [
+    ['header', 'p,y\n1.5,1\n-2,1\n3.25,3\n0,-0.5\n', ['--target-cols', 'y']],
+    ['no header, indices', '1.5,1\n-2,1\n3.25,3\n0,-0.5\n', ['--no-header', '--target-cols', '1', '--pred-cols', '0']],
+    ['semicolons', 'p;y\n1.5;1\n-2;1\n3.25;3\n0;-0.5\n', ['--delimiter', ';', '--target-cols', 'y']],
+    ['tabs via \\t', 'p\ty\n1.5\t1\n-2\t1\n3.25\t3\n0\t-0.5\n', ['--delimiter', '\\t', '--target-cols', 'y']],
+    ['CRLF and a BOM, no final newline', '\ufeffp,y\r\n1.5,1\r\n-2,1\r\n3.25,3\r\n0,-0.5', ['--target-cols', 'y']],
+    ['quoted fields and header', '"p","y"\n"1.5",1\n-2,"1"\n3.25,3\n"0",-0.5\n', ['--target-cols', 'y']],
+    ['spaces, signs, exponents, .5 and 5.', 'p, y\n +1.5 ,1.\n-2e0, 1\n325e-2,3\n-0,-.5\n', ['--target-cols', 'y']],
+    ['an unselected text column', 'id,p,y\n"a, b",1.5,1\nc,-2,1\nd,3.25,3\n"e\nf",0,-0.5\n', ['--pred-cols', 'p', '--target-cols', 'y']],
+  ];
+  for (const [label, text, args] of cases) {
+    it(label, async () => {
+      const f = join(dir, `${label.replace(/\W+/g, '_')}.csv`);
+      writeFileSync(f, text);
+      expect(await value(['-l', 'l1', ...args, f])).toBe('1.0625\n');
+    });
+  }
+  it('a .tsv file is tab-separated by default', async () => {
+    writeFileSync(join(dir, 'x.tsv'), 'p\ty\n1.5\t1\n-2\t1\n3.25\t3\n0\t-0.5\n');
+    expect(await value(['-l', 'l1', '--target-cols', 'y', 'x.tsv'])).toBe('1.0625\n');
+  });
+});
+
+describe('tokens', () => {
+  it('nan, NaN, NAN and empty are NaN; inf spellings are infinities', async () => {
+    writeFileSync(join(dir, 'tok.csv'), 'p,y\nnan,1\nNaN,1\nNAN,1\n,1\n');
+    expect(await losseval(['-l', 'l1', '--nan-policy', 'omit', '--target-cols', 'y', 'tok.csv'], { cwd: dir }))
+      .toMatchObject({ stdout: 'nan\n', code: 0 });
+    writeFileSync(join(dir, 'inf.csv'), 'p,y\ninf,1\n+Infinity,2\nINF,3\n-inf,-inf\n');
+    expect(await value(['-l', 'l1', '-r', 'none', '--target-cols', 'y', 'inf.csv'])).toBe('l1\ninf\ninf\ninf\nnan\n');
+  });
+  it('with --nan-policy omit every row gone: mean nan, sum 0, a warning', async () => {
+    const r = await losseval(['-l', 'l1', '-r', 'sum', '--nan-policy', 'omit', '--target-cols', 'y', 'tok.csv'], { cwd: dir });
+    expect(r).toMatchObject({ stdout: '0\n', code: 0 });
+    expect(r.stderr).toBe('losseval: warning: omitted 4 rows holding 4 NaN values\n');
+  });
+  it('an empty file and a header-only file: mean nan, sum 0', async () => {
+    writeFileSync(join(dir, 'empty.csv'), '');
+    writeFileSync(join(dir, 'head.csv'), 'p,y\n');
+    expect(await value(['-l', 'l1', '--target-cols', 'y', 'head.csv'])).toBe('nan\n');
+    expect(await value(['-l', 'l1', '-r', 'sum', '--target-cols', 'y', 'head.csv'])).toBe('0\n');
+    await expectFailure(['-l', 'l1', '--target-cols', 'y', 'empty.csv'], 1, /empty\.csv: empty file: no header row/, { cwd: dir });
+  });
+  it('a bad delimiter is a usage error', () =>
+    expectFailure(['-l', 'l1', '--delimiter', '::', 'plain.csv', 'plain.csv'], 2, /--delimiter <char>' argument '::' is invalid/, { cwd: dir }));
+});
