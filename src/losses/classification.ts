@@ -53,8 +53,9 @@ export function nllKernel(c: Chunk, p: ClassParams, out: Float64Array, den: Floa
 }
 
 /**
- * log-softmax of row r into lp (length C), as PyTorch: m = max, s = Σ exp(x − m),
- * lp_c = (x_c − m) − log(s). The max shift keeps logits of ±1000 finite.
+ * log-softmax of the row at `off` into lp[off…off+C), as PyTorch: m = max,
+ * s = Σ exp(x − m), lp_c = (x_c − m) − log(s). The max shift keeps logits of
+ * ±1000 finite.
  */
 function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): void {
   let m = -Infinity;
@@ -68,54 +69,41 @@ function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): 
   let s = 0;
   for (let k = 0; k < C; k++) s += exp(x[off + k]! - m);
   const ls = log(s);
-  for (let k = 0; k < C; k++) lp[k] = x[off + k]! - m - ls;
+  for (let k = 0; k < C; k++) lp[off + k] = x[off + k]! - m - ls;
 }
 
 /**
- * Class-index mode: ℓ_i = (1−ε)·w[y]·(−lp_y) + (ε/C)·Σ_c w_c·(−lp_c), ignored rows 0;
- * mean over Σ w[y_i]. Probability mode (C target values): ℓ_i = −Σ_c (lp_c·t'_c)·w_c with
- * t' = t·(1−ε) + ε/C; mean over N.
+ * Class-index mode: exactly nll over the log-softmax, plus label smoothing:
+ * ℓ_i = (1−ε)·w[y]·(−lp_y) + (ε/C)·Σ_c w_c·(−lp_c), ignored rows 0; mean over Σ w[y_i].
+ * Probability mode (C target values): ℓ_i = −Σ_c (lp_c·t'_c)·w_c with t' = t·(1−ε) + ε/C;
+ * mean over N.
  * cross_entropy([[1000, 0, -1000]], [1]) = 1000
  */
 export function crossEntropyKernel(c: Chunk, p: CrossEntropyParams, out: Float64Array, den: Float64Array | null): KernelStats {
   const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
-  const eps = p.labelSmoothing;
-  const lp = new Float64Array(C);
+  const eps = p.labelSmoothing, keep = 1 - eps, spread = eps / C;
+  const lp = new Float64Array(c.rows * C);
+  for (let r = 0; r < c.rows; r++) logSoftmax(x, r * C, C, lp);
   if (c.targets.width === C) {
-    const keep = 1 - eps, spread = eps / C;
-    for (let r = 0; r < c.rows; r++) {
-      logSoftmax(x, r * C, C, lp);
+    for (let r = 0, off = 0; r < c.rows; r++, off += C) {
       let acc = 0;
       for (let k = 0; k < C; k++) {
-        let t = y[r * C + k]!;
+        let t = y[off + k]!;
         if (eps > 0) t = t * keep + spread;
-        acc += w ? lp[k]! * t * w[k]! : lp[k]! * t;
+        acc += w ? lp[off + k]! * t * w[k]! : lp[off + k]! * t;
       }
       out[r] = -acc;
     }
     return { ignored: 0 };
   }
-  let ignored = 0;
-  const keep = 1 - eps, spread = eps / C;
-  for (let r = 0; r < c.rows; r++) {
-    const t = classOf(y, r, C, p.ignoreIndex);
-    if (t < 0) {
-      out[r] = 0;
-      if (den) den[r] = 0;
-      ignored++;
-      continue;
-    }
-    logSoftmax(x, r * C, C, lp);
-    const wt = w ? w[t]! : 1;
-    const nll = -lp[t]! * wt;
-    if (eps > 0) {
+  const stats = nllKernel({ rows: c.rows, preds: { data: lp, width: C }, targets: c.targets }, p, out, den);
+  if (eps > 0) {
+    for (let r = 0, off = 0; r < c.rows; r++, off += C) {
+      if (y[r] === p.ignoreIndex) continue;
       let smooth = 0;
-      for (let k = 0; k < C; k++) smooth += w ? lp[k]! * w[k]! : lp[k]!;
-      out[r] = keep * nll + -smooth * spread;
-    } else {
-      out[r] = nll;
+      for (let k = 0; k < C; k++) smooth += w ? lp[off + k]! * w[k]! : lp[off + k]!;
+      out[r] = keep * out[r]! + -smooth * spread;
     }
-    if (den) den[r] = wt;
   }
-  return { ignored };
+  return stats;
 }
