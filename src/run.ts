@@ -3,6 +3,7 @@
  * into chunks, run them on the pool, merge the exact partials in order, and
  * write per-row output. Throws LossevalError; never exits.
  */
+import { promises as fsp } from 'node:fs';
 import type { RunConfig } from './config.js';
 import { openSource } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
@@ -250,16 +251,41 @@ export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
   const paths = inputs.map((i) => i.path);
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('only one input can be standard input (-)');
   if (config.stateOut !== null) await checkWritableDir(config.stateOut);
+  // Worker threads take ~0.2 s to start: for a large input, start them now, while the
+  // inputs are opened; a small one may fit in one chunk and never need them.
+  const pool: PoolRef = { pool: (await knownSize(paths)) >= EAGER_POOL_BYTES ? createPool(config.workers) : null };
   const tables: Table[] = [];
   try {
     for (const i of inputs) tables.push(await openTable(await openSource(i.path, io.stdin), i.dialect));
-    return await runTables(config, io, defs, tables);
+    return await runTables(config, io, defs, tables, pool);
   } finally {
     for (const t of tables) await t.close().catch(() => undefined);
+    await pool.pool?.close();
   }
 }
 
-async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: Table[]): Promise<RunSummary> {
+/** Inputs at least this large start the pool before reading. */
+const EAGER_POOL_BYTES = 4 << 20;
+
+interface PoolRef {
+  pool: KernelPool | null;
+}
+
+/** Total size of the input files on disk (stdin counts 0). */
+async function knownSize(paths: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) {
+    if (p === '-') continue;
+    try {
+      total += (await fsp.stat(p)).size;
+    } catch {
+      // openSource reports a missing file
+    }
+  }
+  return total;
+}
+
+async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: Table[], poolRef: PoolRef): Promise<RunSummary> {
   const sel = select(config, tables);
   const widths: number[][] = [];
   for (let i = 0; i < tables.length; i++) widths.push(await tables[i]!.widths(sel.fields[i]!));
@@ -275,8 +301,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     sink = await openRowSink(config.output, outputHeader(defs, tables, sel, plan), io.stdout);
   }
   const progress = config.progress ? new Progress(io.stderr, tables) : null;
-  // the pool starts with the second chunk: an input that fits in one chunk runs in-process
-  let pool: KernelPool | null = null;
+  // without an eager pool, the pool starts with the second chunk: an input that fits in one chunk runs in-process
   let pendingTask: { firstRow: number; rows: number }[] = [];
   const window = new OrderedWindow<TaskResult>(config.workers * 2, async (r) => {
     const task = pendingTask.shift()!;
@@ -310,11 +335,11 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
       pendingTask.push({ firstRow, rows: chunk.rows });
       const t = { firstRow, rows: chunk.rows };
       next = await chunks.next();
-      if (pool === null && next.done) {
+      if (poolRef.pool === null && next.done) {
         await window.push(Promise.resolve(runChunk(task)));
       } else {
-        pool ??= createPool(config.workers);
-        await window.push(pool.submit(task, chunk.transfer).catch((e: unknown) => Promise.reject(taskFailure(t, e))));
+        poolRef.pool ??= createPool(config.workers);
+        await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown) => Promise.reject(taskFailure(t, e))));
       }
       firstRow += chunk.rows;
     }
@@ -326,8 +351,6 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     pendingTask = [];
     if (sink) await sink.abort();
     throw e;
-  } finally {
-    await pool?.close();
   }
   const columns: Record<string, string[]> = {};
   for (const [role, r] of Object.entries(sel.roles)) columns[role] = r.columns.map((c) => colName(tables[r.input]!, c));

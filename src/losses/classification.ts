@@ -52,12 +52,8 @@ export function nllKernel(c: Chunk, p: ClassParams, out: Float64Array, den: Floa
   return { ignored };
 }
 
-/**
- * log-softmax of the row at `off` into lp[off…off+C), as PyTorch: m = max,
- * s = Σ exp(x − m), lp_c = (x_c − m) − log(s). The max shift keeps logits of
- * ±1000 finite.
- */
-function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): void {
+/** max of the row with NaN propagated, and log Σ exp(x − max): the shared part of every lp_c. */
+function rowShift(x: Float64Array, off: number, C: number): { m: number; ls: number } {
   let m = -Infinity;
   let nan = false;
   for (let k = 0; k < C; k++) {
@@ -68,7 +64,22 @@ function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): 
   if (nan) m = NaN;
   let s = 0;
   for (let k = 0; k < C; k++) s += exp(x[off + k]! - m);
-  const ls = log(s);
+  return { m, ls: log(s) };
+}
+
+/** lp at class t only: the same value logSoftmax writes there. */
+function logSoftmaxAt(x: Float64Array, off: number, C: number, t: number, lp: Float64Array): void {
+  const { m, ls } = rowShift(x, off, C);
+  lp[off + t] = x[off + t]! - m - ls;
+}
+
+/**
+ * log-softmax of the row at `off` into lp[off…off+C), as PyTorch: m = max,
+ * s = Σ exp(x − m), lp_c = (x_c − m) − log(s). The max shift keeps logits of
+ * ±1000 finite.
+ */
+function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): void {
+  const { m, ls } = rowShift(x, off, C);
   for (let k = 0; k < C; k++) lp[off + k] = x[off + k]! - m - ls;
 }
 
@@ -83,6 +94,14 @@ export function crossEntropyKernel(c: Chunk, p: CrossEntropyParams, out: Float64
   const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
   const eps = p.labelSmoothing, keep = 1 - eps, spread = eps / C;
   const lp = new Float64Array(c.rows * C);
+  if (c.targets.width !== C && eps === 0) {
+    // nll reads only lp at the target class: compute just that one (nll validates the class)
+    for (let r = 0, off = 0; r < c.rows; r++, off += C) {
+      const t = y[r]!;
+      if (Number.isInteger(t) && t >= 0 && t < C && t !== p.ignoreIndex) logSoftmaxAt(x, off, C, t, lp);
+    }
+    return nllKernel({ rows: c.rows, preds: { data: lp, width: C }, targets: c.targets }, p, out, den);
+  }
   for (let r = 0; r < c.rows; r++) logSoftmax(x, r * C, C, lp);
   if (c.targets.width === C) {
     for (let r = 0, off = 0; r < c.rows; r++, off += C) {

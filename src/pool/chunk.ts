@@ -100,6 +100,15 @@ function quote(v: string): string {
   return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '…' : v);
 }
 
+function countNaN(a: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v !== v) n++;
+  }
+  return n;
+}
+
 /** Keep only rows where keep[r] is 1. */
 function compact(m: Float64Array, width: number, keep: Uint8Array, kept: number): Float64Array {
   const out = new Float64Array(kept * width);
@@ -136,10 +145,17 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
   }
 
   // NaN policy: count, drop rows, or fail on the first NaN (row-major, roles in order).
+  // A tight count first: the row-by-row walk runs only when there is a NaN to act on.
   let nanValues = 0;
+  for (const name of ROLE_ORDER) {
+    const m = roles[name];
+    if (m) nanValues += countNaN(m);
+  }
+  const walk = nanValues > 0 && plan.nanPolicy !== 'propagate';
+  if (walk) nanValues = 0;
   let rowMap: Int32Array | null = null;
   let keep: Uint8Array | null = null;
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; walk && r < rows; r++) {
     let rowHasNan = false;
     for (const name of ROLE_ORDER) {
       const m = roles[name];
