@@ -9,7 +9,10 @@ import type { Chunk, LossSpec } from './kernel.js';
 import type { Reduction } from '../pool/task.js';
 
 export interface LossOutput {
-  /** The unreduced terms (PyTorch's reduction='none'), rows × width. */
+  /**
+   * The unreduced terms (PyTorch's reduction='none'), rows × width. With a reducing
+   * `reduction` this is a view of scratch space, valid until the next evaluateLoss call.
+   */
   readonly terms: Float64Array;
   readonly width: number;
   /** Exact numerator and denominator of the mean (ZERO_SUM when `reduce` is false). */
@@ -20,6 +23,22 @@ export interface LossOutput {
 }
 
 const acc = new ExactAccumulator();
+
+/**
+ * Scratch space for terms that are summed and dropped (mean/sum): one buffer per
+ * thread, grown as needed, instead of a new allocation per loss and chunk.
+ */
+let scratchTerms = new Float64Array(0);
+let scratchDen = new Float64Array(0);
+
+function scratch(which: 'terms' | 'den', n: number): Float64Array {
+  if (which === 'terms') {
+    if (scratchTerms.length < n) scratchTerms = new Float64Array(n);
+    return scratchTerms.subarray(0, n).fill(0);
+  }
+  if (scratchDen.length < n) scratchDen = new Float64Array(n);
+  return scratchDen.subarray(0, n).fill(0);
+}
 
 function exactSumOfArray(xs: Float64Array): ExactSum {
   acc.reset();
@@ -32,9 +51,10 @@ export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduction: Reduction)
   const reduce = reduction !== 'none';
   const def = lossDef(spec.name);
   const width = def.outWidth(chunk);
-  const terms = new Float64Array(chunk.rows * width);
+  // per-row output is handed back (and transferred); reduced terms live in scratch space
+  const terms = reduce ? scratch('terms', chunk.rows * width) : new Float64Array(chunk.rows * width);
   const denominator = reduction === 'batchmean' ? 'rows' : def.denominator(chunk);
-  const denTerms = denominator === 'den' ? new Float64Array(chunk.rows) : null;
+  const denTerms = denominator === 'den' ? scratch('den', chunk.rows) : null;
   const stats = def.kernel(chunk, spec.params as never, terms, denTerms);
   if (!reduce) return { terms, width, num: ZERO_SUM, den: ZERO_SUM, elements: terms.length, ignored: stats.ignored };
   const num = exactSumOfArray(terms);
