@@ -11,7 +11,8 @@ export interface KernelPool {
   close(): Promise<void>;
 }
 
-const WORKER = new URL('./worker.js', import.meta.url);
+// a CommonJS entry: see worker-entry.cts
+const WORKER = new URL('./worker-entry.cjs', import.meta.url);
 
 export function createPool(workers: number): KernelPool {
   const pool = new Piscina({
