@@ -348,6 +348,9 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     if (sink) await sink.commit();
   } catch (e) {
     progress?.done();
+    // let chunks still running finish before the pool is shut down: destroying it under
+    // a busy worker makes piscina throw from an event handler
+    await window.settle();
     pendingTask = [];
     if (sink) await sink.abort();
     throw e;

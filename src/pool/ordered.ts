@@ -23,6 +23,12 @@ export class OrderedWindow<T> {
     while (this.pending.length >= this.limit) await this.onResult(await this.pending.shift()!);
   }
 
+  /** After a failure: wait until every task still in flight has settled (results dropped). */
+  async settle(): Promise<void> {
+    const rest = this.pending.splice(0);
+    await Promise.allSettled(rest);
+  }
+
   /** Handle everything still in flight, in order. */
   async drain(): Promise<void> {
     while (this.pending.length) await this.onResult(await this.pending.shift()!);

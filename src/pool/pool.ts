@@ -23,6 +23,8 @@ export function createPool(workers: number): KernelPool {
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
   });
+  // failures surface through the tasks' promises; never let an 'error' event end the process
+  pool.on('error', () => undefined);
   return {
     submit(task, transfer) {
       return pool.run(task, { transferList: transfer }) as Promise<TaskResult>;

@@ -133,8 +133,11 @@ export function messageHeaderType(b: Uint8Array, start: number, len: number): nu
   if (vtable < start || vtable + 4 > end) return -1;
   if (b.length < vtable + 4) return undefined;
   const vtSize = readU16(b, vtable);
-  if (vtSize < 4 || vtable + vtSize > end) return -1;
+  if (vtSize < 4) return -1;
   if (vtSize < 8) return 0; // header_type (field 1) absent: NONE
+  // Like the flatbuffers readers (apache-arrow's too), only the vtable entry read must be there: a
+  // vtable size that runs past the message is not checked by them, so it is no reason to refuse here.
+  if (vtable + 8 > end) return -1;
   if (b.length < vtable + 8) return undefined;
   const fieldOff = readU16(b, vtable + 6);
   if (fieldOff === 0) return 0;
@@ -168,6 +171,510 @@ export function isArrowMagic(head: Uint8Array): 'file' | 'stream' | null {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Metadata checks
+//
+// apache-arrow trusts the flatbuffer metadata: lengths, counts and offsets are used as given, so a
+// corrupt count can make it loop for minutes or build millions of objects, and a corrupt offset can
+// make its file reader read 2^40 bytes. Every message (the footer, the schema, each dictionary and
+// record batch) is therefore parsed here first, with every read bounds-checked, and checked against
+// the bytes that really exist (the file size, or the bytes the stream delivers) before apache-arrow
+// sees it. Nothing here allocates more than the metadata bytes themselves.
+
+/** A malformed metadata structure; turned into a DataError naming the message by the caller. */
+class MetaError extends Error {
+  /** Header type of the message, when it could be read (1 schema, 2 dictionary, 3 record batch). */
+  type = 0;
+  /** Rows the record batch claims, when known (and sane). */
+  rows: number | null = null;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Bounds-checked reads of one flatbuffer held in b[0, b.length). */
+class Flat {
+  private readonly dv: DataView;
+  constructor(readonly b: Uint8Array) {
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  private need(at: number, n: number, what: string): void {
+    if (!(at >= 0 && at + n <= this.b.length)) throw new MetaError(`${what} lies outside the ${this.b.length}-byte metadata`);
+  }
+  u8(at: number, what: string): number { this.need(at, 1, what); return this.dv.getUint8(at); }
+  i16(at: number, what: string): number { this.need(at, 2, what); return this.dv.getInt16(at, true); }
+  u16(at: number, what: string): number { this.need(at, 2, what); return this.dv.getUint16(at, true); }
+  i32(at: number, what: string): number { this.need(at, 4, what); return this.dv.getInt32(at, true); }
+  u32(at: number, what: string): number { this.need(at, 4, what); return this.dv.getUint32(at, true); }
+  i64(at: number, what: string): bigint { this.need(at, 8, what); return this.dv.getBigInt64(at, true); }
+  /** The table an offset at `at` points to (checked: its vtable header is in bounds). */
+  deref(at: number, what: string): number {
+    const t = at + this.u32(at, what);
+    this.table(t, what);
+    return t;
+  }
+  root(what: string): number { return this.deref(0, what); }
+  table(t: number, what: string): void {
+    const vt = t - this.i32(t, what);
+    this.u16(vt, `${what} (vtable)`);
+    this.u16(vt + 2, `${what} (vtable)`);
+  }
+  /**
+   * Position of field `i` of table `t` (0 when absent). Like the flatbuffers readers, only the vtable
+   * entry actually read has to be there: a vtable that claims more entries than exist is tolerated.
+   */
+  field(t: number, i: number, size: number, what: string): number {
+    const vt = t - this.i32(t, what);
+    const vtSize = this.u16(vt, what);
+    const e = 4 + 2 * i;
+    if (e + 2 > vtSize) return 0;
+    const off = this.u16(vt + e, what);
+    if (off === 0) return 0;
+    this.need(t + off, size, what);
+    return t + off;
+  }
+  /** Vector of `elem`-byte elements referenced by field `i` of table `t`: [start, length]; null when absent. */
+  vector(t: number, i: number, elem: number, what: string): { start: number; length: number } | null {
+    const f = this.field(t, i, 4, what);
+    if (!f) return null;
+    const v = f + this.u32(f, what);
+    const length = this.u32(v, what);
+    const start = v + 4;
+    if (length * elem > this.b.length - start) {
+      throw new MetaError(`${what} claims ${length} entries, more than its ${this.b.length}-byte metadata can hold`);
+    }
+    return { start, length };
+  }
+  /** Checks a string (or byte vector) referenced by field `i` of table `t`. */
+  string(t: number, i: number, what: string): void {
+    this.vector(t, i, 1, what);
+  }
+  keyValues(t: number, i: number, what: string): void {
+    const v = this.vector(t, i, 4, what);
+    if (!v) return;
+    for (let k = 0; k < v.length; k++) {
+      const kv = this.deref(v.start + 4 * k, what);
+      this.string(kv, 0, what);
+      this.string(kv, 1, what);
+    }
+  }
+}
+
+/** What one schema field contributes to a record batch: field nodes and buffers, in apache-arrow's order. */
+export interface FieldLayout {
+  typeId: number;
+  /** Element size in bytes for Int / FloatingPoint (the types whose buffer sizes are checked), else 0. */
+  width: number;
+  /** FixedSizeList size, else -1. */
+  listSize: number;
+  /** Buffers of this node itself (-1: not known, e.g. view types). */
+  buffers: number;
+  children: FieldLayout[];
+}
+
+export interface SchemaLayout {
+  fields: FieldLayout[];
+  /** Field nodes a record batch must have (pre-order over the fields). */
+  nodes: number;
+  /** Buffers a record batch must have, or -1 when some type's count is not known here. */
+  buffers: number;
+  /** Dictionary id → layout of its values (a one-field "schema"). */
+  dictionaries: Map<bigint, SchemaLayout>;
+  version: number;
+}
+
+/** Flatbuffers `Type` union tags (Schema.fbs). */
+const T = {
+  Null: 1, Int: 2, FloatingPoint: 3, Binary: 4, Utf8: 5, Bool: 6, Decimal: 7, Date: 8, Time: 9, Timestamp: 10,
+  Interval: 11, List: 12, Struct: 13, Union: 14, FixedSizeBinary: 15, FixedSizeList: 16, Map: 17, Duration: 18,
+  LargeBinary: 19, LargeUtf8: 20, LargeList: 21,
+} as const;
+
+/** Parses and checks a `Schema` table; the number of fields (all levels) is bounded by the metadata size. */
+function schemaLayout(fb: Flat, schema: number, version: number): SchemaLayout {
+  const what = 'schema';
+  fb.i16(fb.field(schema, 0, 2, what) || 0, what); // endianness (or the vtable start: always readable)
+  fb.keyValues(schema, 2, 'schema metadata');
+  let budget = Math.floor(fb.b.length / 4) + 1;
+  const dictionaries = new Map<bigint, SchemaLayout>();
+  const totals = { nodes: 0, buffers: 0 };
+  const walk = (f: number, depth: number, tot: { nodes: number; buffers: number }): FieldLayout => {
+    if (--budget < 0 || depth > 64) throw new MetaError('the schema has more (or deeper) fields than its metadata can hold');
+    const w = 'schema field';
+    fb.string(f, 0, `${w} name`);
+    const typeId = fb.field(f, 2, 1, w) ? fb.u8(fb.field(f, 2, 1, w), w) : 0;
+    const typeAt = fb.field(f, 3, 4, w);
+    const type = typeAt ? fb.deref(typeAt, `${w} type`) : 0;
+    const dictAt = fb.field(f, 4, 4, w);
+    fb.keyValues(f, 6, `${w} metadata`);
+    const kids = fb.vector(f, 5, 4, `${w} children`);
+    const childTables: number[] = [];
+    for (let k = 0; k < (kids?.length ?? 0); k++) childTables.push(fb.deref(kids!.start + 4 * k, `${w} child`));
+    if (typeId === 0 || typeId > 26) throw new MetaError(`schema field of unknown type ${typeId}`);
+    const param = (i: number, size: number): number => (type ? fb.field(type, i, size, `${w} type`) : 0);
+    let width = 0;
+    let listSize = -1;
+    let buffers: number;
+    if (typeId === T.Int) {
+      const bw = param(0, 4) ? fb.i32(param(0, 4), w) : 0;
+      width = bw === 8 || bw === 16 || bw === 32 || bw === 64 ? bw / 8 : 0;
+    } else if (typeId === T.FloatingPoint) {
+      const p = param(0, 2) ? fb.i16(param(0, 2), w) : 0;
+      width = p === 0 ? 2 : p === 1 ? 4 : p === 2 ? 8 : 0;
+    } else if (typeId === T.FixedSizeList) {
+      listSize = param(0, 4) ? fb.i32(param(0, 4), w) : 0;
+      if (listSize < 0) throw new MetaError(`a FixedSizeList of size ${listSize}`);
+    }
+    switch (typeId) {
+      case T.Null: buffers = 0; break;
+      case T.Int: case T.FloatingPoint: case T.Bool: case T.Decimal: case T.Date: case T.Time: case T.Timestamp:
+      case T.Interval: case T.FixedSizeBinary: case T.Duration: buffers = 2; break;
+      case T.Binary: case T.Utf8: case T.LargeBinary: case T.LargeUtf8: buffers = 3; break;
+      case T.List: case T.LargeList: case T.Map: buffers = 2; break;
+      case T.Struct: case T.FixedSizeList: buffers = 1; break;
+      case T.Union: {
+        const dense = param(0, 2) ? fb.i16(param(0, 2), w) === 1 : false;
+        buffers = (dense ? 2 : 1) + (version < 4 ? 1 : 0);
+        break;
+      }
+      default: buffers = -1;
+    }
+    const node: FieldLayout = { typeId, width, listSize, buffers, children: [] };
+    if (dictAt) {
+      // dictionary-encoded: the batch holds validity + indices; the values come from dictionary batches
+      const d = fb.deref(dictAt, `${w} dictionary`);
+      const idAt = fb.field(d, 0, 8, w);
+      const id = idAt ? fb.i64(idAt, w) : 0n;
+      const it = fb.field(d, 1, 4, w);
+      if (it) fb.deref(it, `${w} dictionary index type`);
+      const sub = { nodes: 0, buffers: 0 };
+      const valueLayout: FieldLayout = { typeId, width, listSize, buffers, children: [] };
+      sub.nodes++;
+      if (sub.buffers >= 0) sub.buffers = buffers < 0 ? -1 : sub.buffers + buffers;
+      for (const c of childTables) valueLayout.children.push(walk(c, depth + 1, sub));
+      dictionaries.set(id, { fields: [valueLayout], nodes: sub.nodes, buffers: sub.buffers, dictionaries, version });
+      tot.nodes++;
+      if (tot.buffers >= 0) tot.buffers += 2;
+      return { typeId: -1, width: 0, listSize: -1, buffers: 2, children: [] };
+    }
+    tot.nodes++;
+    if (tot.buffers >= 0) tot.buffers = buffers < 0 ? -1 : tot.buffers + buffers;
+    for (const c of childTables) node.children.push(walk(c, depth + 1, tot));
+    if ((typeId === T.List || typeId === T.LargeList || typeId === T.FixedSizeList || typeId === T.Map) && node.children.length < 1) {
+      throw new MetaError('a list field without its child field');
+    }
+    return node;
+  };
+  const fv = fb.vector(schema, 1, 4, 'schema fields');
+  const fields: FieldLayout[] = [];
+  for (let k = 0; k < (fv?.length ?? 0); k++) fields.push(walk(fb.deref(fv!.start + 4 * k, 'schema field'), 0, totals));
+  return { fields, nodes: totals.nodes, buffers: totals.buffers, dictionaries, version };
+}
+
+export interface MessageInfo {
+  /** 1 Schema, 2 DictionaryBatch, 3 RecordBatch. */
+  type: number;
+  /** Body bytes apache-arrow will read after the metadata (0 for a schema). */
+  bodyLength: number;
+  /** Rows of a record batch (or dictionary batch). */
+  rows: number;
+  /** The schema layout of a Schema message. */
+  schema: SchemaLayout | null;
+}
+
+function safeCount(v: bigint, what: string): number {
+  if (v < 0n) throw new MetaError(`${what} is ${v}`);
+  if (v > MAX_SAFE) throw new MetaError(`${what} is ${v}, beyond 2^53`);
+  return Number(v);
+}
+
+/**
+ * Parses and checks one `Message` flatbuffer (the metadata bytes, without the length prefix).
+ * `bodyRoom`: the bytes after the metadata that really exist (Infinity when not known yet, on a stream).
+ * `schema`: the layout record batches are checked against (null before the schema is known).
+ */
+export function checkMessage(meta: Uint8Array, bodyRoom: number, schema: SchemaLayout | null): MessageInfo {
+  const fb = new Flat(meta);
+  const m = fb.root('message');
+  const versionAt = fb.field(m, 0, 2, 'message version');
+  const version = versionAt ? fb.i16(versionAt, 'message version') : 0;
+  const htAt = fb.field(m, 1, 1, 'message header type');
+  const type = htAt ? fb.u8(htAt, 'message header type') : 0;
+  const hAt = fb.field(m, 2, 4, 'message header');
+  if (type < 1 || type > 3) throw new MetaError(`message of type ${type} (not a schema, dictionary or record batch)`);
+  if (!hAt) throw new MetaError('message without a header');
+  const header = fb.deref(hAt, 'message header');
+  fb.keyValues(m, 4, 'message metadata');
+  if (type === 1) {
+    // apache-arrow reads no body after a schema message, whatever bodyLength says
+    return { type, bodyLength: 0, rows: 0, schema: schemaLayout(fb, header, version) };
+  }
+  const blAt = fb.field(m, 3, 8, 'message body length');
+  const bodyLength = safeCount(blAt ? fb.i64(blAt, 'message body length') : 0n, 'the message body length');
+  if (bodyLength > bodyRoom) {
+    throw new MetaError(`the message body claims ${bodyLength} bytes but only ${bodyRoom} remain`);
+  }
+  let rb = header;
+  let layout = schema;
+  if (type === 2) {
+    const idAt = fb.field(header, 0, 8, 'dictionary id');
+    const id = idAt ? fb.i64(idAt, 'dictionary id') : 0n;
+    const dAt = fb.field(header, 1, 4, 'dictionary data');
+    if (!dAt) throw new MetaError('dictionary batch without data');
+    rb = fb.deref(dAt, 'dictionary data');
+    layout = schema?.dictionaries.get(id) ?? null;
+  }
+  const rows = checkRecordBatch(fb, rb, bodyLength, layout, type === 3);
+  return { type, bodyLength, rows, schema: null };
+}
+
+/** checkMessage, with a failure annotated with the message type (and rows) when they could be read. */
+function checkMessageNamed(meta: Uint8Array, bodyRoom: number, schema: SchemaLayout | null): MessageInfo {
+  try {
+    return checkMessage(meta, bodyRoom, schema);
+  } catch (e) {
+    if (e instanceof MetaError) {
+      try {
+        const fb = new Flat(meta);
+        const m = fb.root('message');
+        const htAt = fb.field(m, 1, 1, '');
+        e.type = htAt ? fb.u8(htAt, '') : 0;
+        if (e.type === 3) {
+          const h = fb.deref(fb.field(m, 2, 4, ''), '');
+          const lenAt = fb.field(h, 0, 8, '');
+          const len = lenAt ? fb.i64(lenAt, '') : 0n;
+          if (len >= 0n && len <= MAX_SAFE) e.rows = Number(len);
+        }
+      } catch { /* as much as could be read */ }
+    }
+    throw e;
+  }
+}
+
+/** `record batch 3 (rows 201–300)`, `dictionary batch 1`, `schema`, or `message 4` (type unknown). */
+function messageLabel(type: number, batch: number, dict: number, message: number, firstRow: number, rows: number | null): string {
+  if (type === 1) return 'schema';
+  if (type === 2) return `dictionary batch ${dict}`;
+  if (type !== 3) return `message ${message}`;
+  const range = rows === null ? ` (from row ${firstRow})` : rows > 0 ? ` (rows ${firstRow}–${firstRow + rows - 1})` : ` (0 rows, after row ${firstRow - 1})`;
+  return `record batch ${batch}${range}`;
+}
+
+function checkRecordBatch(fb: Flat, rb: number, bodyLength: number, layout: SchemaLayout | null, top: boolean): number {
+  const lenAt = fb.field(rb, 0, 8, 'batch length');
+  const length = lenAt ? fb.i64(lenAt, 'batch length') : 0n;
+  if (length < 0n || length > MAX_SAFE) throw new MetaError(`it claims ${length} rows`);
+  const rows = Number(length);
+  const nodes = fb.vector(rb, 1, 16, 'field nodes');
+  const buffers = fb.vector(rb, 2, 16, 'buffers');
+  const compressed = fb.field(rb, 3, 4, 'compression') !== 0;
+  if (compressed) fb.deref(fb.field(rb, 3, 4, 'compression'), 'compression');
+  const variadic = fb.vector(rb, 4, 8, 'variadic buffer counts');
+  const nNodes = nodes?.length ?? 0;
+  const nBuffers = buffers?.length ?? 0;
+  for (let k = 0; k < (variadic?.length ?? 0); k++) {
+    const v = fb.i64(variadic!.start + 8 * k, 'variadic buffer count');
+    if (v < 0n || v > BigInt(nBuffers)) throw new MetaError(`a variadic buffer count of ${v} (the batch has ${nBuffers} buffers)`);
+  }
+  const buf: { offset: number; length: number }[] = [];
+  for (let k = 0; k < nBuffers; k++) {
+    const at = buffers!.start + 16 * k;
+    const o = fb.i64(at, 'buffer'), l = fb.i64(at + 8, 'buffer');
+    if (o < 0n || l < 0n || o + l > BigInt(bodyLength)) {
+      throw new MetaError(`buffer ${k + 1} (offset ${o}, length ${l}) lies outside the ${bodyLength}-byte message body`);
+    }
+    buf.push({ offset: Number(o), length: Number(l) });
+  }
+  const node: { length: number; nullCount: number }[] = [];
+  for (let k = 0; k < nNodes; k++) {
+    const at = nodes!.start + 16 * k;
+    const l = fb.i64(at, 'field node'), nc = fb.i64(at + 8, 'field node');
+    if (l < 0n || l > MAX_SAFE) throw new MetaError(`field node ${k + 1} claims ${l} values`);
+    if (nc < -1n || nc > l) throw new MetaError(`field node ${k + 1} claims ${nc} nulls in ${l} values`);
+    node.push({ length: Number(l), nullCount: Number(nc) });
+  }
+  if (!layout) return rows;
+  if (nNodes < layout.nodes) throw new MetaError(`${nNodes} field nodes for the schema's ${layout.nodes} fields`);
+  if (layout.buffers >= 0 && nBuffers < layout.buffers) {
+    throw new MetaError(`${nBuffers} buffers where the schema's fields need ${layout.buffers}`);
+  }
+  if (layout.buffers < 0 || compressed) return rows;
+  // Walk the fields as apache-arrow will: top-level columns must have the batch's length, and numeric
+  // columns (and the values of FixedSizeLists of numbers) buffers that hold that many values.
+  let ni = 0, bi = 0;
+  const visit = (f: FieldLayout, depth: number, need: number | null): void => {
+    const n = node[ni++]!;
+    const first = bi;
+    bi += f.buffers;
+    const where = depth === 0 ? `column ${colIndex + 1}` : `a child of column ${colIndex + 1}`;
+    if (need !== null && n.length < need) throw new MetaError(`${where} has ${n.length} values, not ${need}`);
+    if (need !== null && depth === 0 && n.length !== need) throw new MetaError(`${where} has ${n.length} values, not ${need}`);
+    if (need !== null && f.width > 0 && f.buffers === 2) {
+      const validity = buf[first]!, data = buf[first + 1]!;
+      if (data.length < n.length * f.width) {
+        throw new MetaError(`${where}: ${n.length} values of ${f.width} bytes need ${n.length * f.width} bytes, its buffer has ${data.length}`);
+      }
+      if (n.nullCount > 0 && validity.length < Math.ceil(n.length / 8)) {
+        throw new MetaError(`${where}: ${n.length} values need a ${Math.ceil(n.length / 8)}-byte validity bitmap, it has ${validity.length}`);
+      }
+    }
+    const childNeed = depth === 0 && f.listSize >= 0 && need !== null ? n.length * f.listSize : null;
+    for (const c of f.children) visit(c, depth + 1, childNeed);
+  };
+  let colIndex = 0;
+  for (; colIndex < layout.fields.length; colIndex++) visit(layout.fields[colIndex]!, 0, top ? rows : null);
+  return rows;
+}
+
+/** Metadata prefix at b[0..]: continuation marker (optional) + int32 length, as apache-arrow reads it. */
+function prefixOf(b: Uint8Array): { prefix: number; len: number } | null {
+  if (b.length < 4) return null;
+  const first = readI32(b, 0);
+  if (first !== -1) return { prefix: 4, len: first };
+  if (b.length < 8) return null;
+  return { prefix: 8, len: readI32(b, 4) };
+}
+
+/**
+ * An IPC stream, checked message by message before apache-arrow reads it: each message's metadata is
+ * buffered and checked, then passed on with its body. `size`: total bytes when known (a file), so that
+ * a body longer than the rest of the file is refused before it is read.
+ */
+export async function* checkedStream(src: AsyncIterable<Uint8Array>, name: string, size = Infinity): AsyncGenerator<Uint8Array> {
+  const it = src[Symbol.asyncIterator]();
+  let queue: Uint8Array[] = [];
+  let queued = 0;
+  let done = false;
+  let consumed = 0; // bytes passed on so far
+  const fill = async (n: number): Promise<void> => {
+    while (queued < n && !done) {
+      const r = await it.next();
+      if (r.done) { done = true; break; }
+      const b = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBufferLike);
+      if (b.length === 0) continue;
+      queue.push(b);
+      queued += b.length;
+    }
+  };
+  const peek = (n: number): Uint8Array => concat(queue, Math.min(n, queued));
+  const take = (n: number): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    let left = n;
+    while (left > 0) {
+      const h = queue[0]!;
+      if (h.length <= left) { out.push(h); queue.shift(); left -= h.length; } else {
+        out.push(h.subarray(0, left)); queue[0] = h.subarray(left); left = 0;
+      }
+    }
+    queued -= n;
+    consumed += n;
+    return out;
+  };
+  let schema: SchemaLayout | null = null;
+  let batches = 0, dicts = 0, rows = 0, messages = 0;
+  try {
+    for (;;) {
+      await fill(8);
+      const p = prefixOf(peek(8));
+      if (p && p.prefix === 8 && queued < 8) { yield* take(queued); return; }
+      if (!p || p.len === 0) {
+        // end of stream (as apache-arrow sees it): pass the marker on, nothing after it
+        yield* take(Math.min(queued, p ? p.prefix : queued));
+        return;
+      }
+      messages++;
+      const label = (type: number, r: number | null) =>
+        messageLabel(type, batches + 1, dicts + 1, messages, rows + 1, r);
+      const unknown = schema ? `message ${messages} (after record batch ${batches})` : 'the first message (schema)';
+      if (p.len < 0) throw corrupt(name, `${unknown}: metadata length ${p.len}`);
+      const room = size - consumed - p.prefix;
+      if (p.len > room) throw corrupt(name, `${unknown}: metadata length ${p.len} but only ${Math.max(0, room)} bytes remain`);
+      await fill(p.prefix + p.len);
+      if (queued < p.prefix + p.len) {
+        throw corrupt(name, `${unknown}: metadata length ${p.len} but only ${queued - p.prefix} bytes remain (truncated?)`);
+      }
+      const meta = peek(p.prefix + p.len).subarray(p.prefix);
+      let info: MessageInfo;
+      try {
+        info = checkMessageNamed(meta, size - consumed - p.prefix - p.len, schema);
+      } catch (e) {
+        if (!(e instanceof MetaError)) throw e;
+        throw corrupt(name, `${e.type ? label(e.type, e.rows) : unknown}: ${e.message}`);
+      }
+      if (!schema && info.type !== 1) throw corrupt(name, 'the stream does not start with a schema message');
+      if (info.type === 1 && schema) throw corrupt(name, `message ${messages}: a second schema message (after record batch ${batches})`);
+      const labelled = label(info.type, info.rows);
+      if (info.type === 1) schema = info.schema;
+      else if (info.type === 2) dicts++;
+      else batches++;
+      yield* take(p.prefix + p.len);
+      let left = info.bodyLength;
+      while (left > 0) {
+        if (queued === 0) await fill(1);
+        if (queued === 0) {
+          throw corrupt(name, `${labelled}: the message body claims ${info.bodyLength} bytes but the stream ends after ${info.bodyLength - left}`);
+        }
+        const n = Math.min(left, queue[0]!.length);
+        yield* take(n);
+        left -= n;
+      }
+      if (info.type === 3) rows += info.rows;
+    }
+  } finally {
+    queue = [];
+    if (!done) await it.return?.();
+  }
+}
+
+/** An IPC file's footer, checked: the schema layout and the message blocks. */
+interface FileLayout {
+  schema: SchemaLayout;
+  batches: { offset: number; meta: number; body: number }[];
+  dictionaries: { offset: number; meta: number; body: number }[];
+  /** End of the message area (the footer starts here). */
+  dataEnd: number;
+}
+
+function checkFooter(footer: Uint8Array, dataEnd: number): FileLayout {
+  const fb = new Flat(footer);
+  const f = fb.root('footer');
+  const versionAt = fb.field(f, 0, 2, 'footer version');
+  const version = versionAt ? fb.i16(versionAt, 'footer version') : 0;
+  const sAt = fb.field(f, 1, 4, 'footer schema');
+  if (!sAt) throw new MetaError('the footer has no schema');
+  const schema = schemaLayout(fb, fb.deref(sAt, 'footer schema'), version);
+  fb.keyValues(f, 4, 'footer metadata');
+  const blocks = (i: number, what: string) => {
+    const v = fb.vector(f, i, 24, what);
+    const out: { offset: number; meta: number; body: number }[] = [];
+    for (let k = 0; k < (v?.length ?? 0); k++) {
+      const at = v!.start + 24 * k;
+      const offset = fb.i64(at, what), meta = fb.i32(at + 8, what), body = fb.i64(at + 16, what);
+      if (offset < 8n || meta <= 0 || body < 0n || offset + BigInt(meta) + body > BigInt(dataEnd)) {
+        throw new MetaError(`${what} block ${k + 1} (offset ${offset}, metadata ${meta}, body ${body} bytes) lies outside the file's ${dataEnd} bytes of messages`);
+      }
+      out.push({ offset: Number(offset), meta, body: Number(body) });
+    }
+    return out;
+  };
+  return { schema, dictionaries: blocks(2, 'dictionary'), batches: blocks(3, 'record batch'), dataEnd };
+}
+
+/** Reads and checks the message of one footer block (as apache-arrow will read it at block.offset). */
+async function checkBlock(fh: fsp.FileHandle, block: { offset: number; meta: number }, dataEnd: number,
+  schema: SchemaLayout, expect: number): Promise<MessageInfo> {
+  const head = new Uint8Array(8);
+  const got = (await fh.read(head, 0, Math.min(8, dataEnd - block.offset), block.offset)).bytesRead;
+  const p = prefixOf(head.subarray(0, got));
+  if (!p || p.len <= 0) throw new MetaError(`no message at offset ${block.offset}`);
+  const room = dataEnd - block.offset - p.prefix;
+  if (p.len > room) throw new MetaError(`metadata length ${p.len} but only ${room} bytes remain before the footer`);
+  const meta = new Uint8Array(p.len);
+  await fh.read(meta, 0, p.len, block.offset + p.prefix);
+  const info = checkMessageNamed(meta, room - p.len, schema);
+  if (info.type !== expect) throw new MetaError(`a message of type ${info.type} where a ${expect === 3 ? 'record' : 'dictionary'} batch belongs`);
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Types
 
 function numericKind(t: DataType): NumericKind | null {
@@ -194,6 +701,15 @@ function numericKind(t: DataType): NumericKind | null {
 }
 
 function fieldInfo(f: Field): ArrowFieldInfo {
+  // corrupt schema metadata can give types that arrow-js cannot even print (a List without a child)
+  try {
+    return fieldInfoOf(f);
+  } catch {
+    return { name: f.name, kind: null, listSize: null, isList: false, type: 'an unreadable type (corrupt schema)' };
+  }
+}
+
+function fieldInfoOf(f: Field): ArrowFieldInfo {
   const t = f.type as DataType;
   const type = String(t);
   const plain = numericKind(t);

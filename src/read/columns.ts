@@ -59,7 +59,7 @@ export function selectColumns(
     }
     // `p, y` headers: a name matches with or without its surrounding spaces
     let i = cols.findIndex((c) => c.name === item);
-    if (i < 0) i = cols.findIndex((c) => c.name!.trim() === item);
+    if (i < 0) i = cols.findIndex((c) => c.name !== null && c.name.trim() === item);
     if (i < 0) throw new UsageError(`${option}: unknown column '${item}' in ${file} (columns: ${listColumns(cols)})`);
     out.push(i);
   }

@@ -29,15 +29,50 @@ function tempNameBeside(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-async function writeChunk(ws: WriteStream, bytes: Uint8Array): Promise<void> {
-  if (!ws.write(bytes)) await once(ws, 'drain');
-}
+/**
+ * A file write stream whose first error is kept and rethrown by the next write
+ * or by end(): a failed write (a full disk) must fail the run, never be lost.
+ */
+class Output {
+  private failed: Error | null = null;
 
-async function endStream(ws: WriteStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.end(() => resolve());
-  });
+  constructor(readonly ws: WriteStream) {
+    ws.on('error', (e) => {
+      this.failed ??= e;
+    });
+  }
+
+  private check(): void {
+    if (this.failed) throw this.failed;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.check();
+    if (!this.ws.write(bytes)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.ws.off('drain', done);
+          this.ws.off('error', done);
+          this.ws.off('close', done);
+          resolve();
+        };
+        this.ws.on('drain', done);
+        this.ws.on('error', done);
+        this.ws.on('close', done);
+      });
+    }
+    this.check();
+  }
+
+  async end(): Promise<void> {
+    this.check();
+    await new Promise<void>((resolve) => {
+      if (this.ws.destroyed) resolve();
+      else this.ws.end(() => resolve());
+      this.ws.once('error', () => resolve());
+    });
+    this.check();
+  }
 }
 
 /** An I/O failure while writing output (a full disk, say) as a data error naming the file. */
@@ -102,20 +137,20 @@ export async function openRowSink(
     };
   }
   const ws = createWriteStream(temp, { flags: 'wx' });
-  ws.on('error', () => undefined); // surfaced by the awaited write/end calls
+  const out = new Output(ws);
   try {
     await once(ws, 'open');
   } catch (e) {
     openError(e);
   }
   const target = output ?? `${temp} (spool of standard output)`;
-  await io(target, () => writeChunk(ws, new TextEncoder().encode(header.map(csvField).join(',') + '\n')));
+  await io(target, () => out.write(new TextEncoder().encode(header.map(csvField).join(',') + '\n')));
   return {
     format: 'csv',
-    writeCsv: (bytes) => io(target, () => writeChunk(ws, bytes)),
+    writeCsv: (bytes) => io(target, () => out.write(bytes)),
     writeColumns: () => Promise.reject(new Error('internal: columns for a CSV sink')),
     async commit() {
-      await io(target, () => endStream(ws));
+      await io(target, () => out.end());
       if (output !== null) {
         await io(output, () => fsp.rename(temp, output));
         done = true;

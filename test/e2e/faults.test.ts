@@ -5,9 +5,9 @@
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, mkdirSync } from 'node:fs';
+import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, losseval, workdir, SAMPLES } from '../helpers/cli.js';
+import { BIN, losseval, workdir, SAMPLES, expectFailure } from '../helpers/cli.js';
 
 let dir: string;
 beforeAll(() => {
@@ -38,6 +38,19 @@ describe('worker faults', () => {
       expect(readdirSync(dir).filter((f) => f.includes(`${kind}.csv`))).toEqual([]);
     });
   }
+});
+
+describe('a data error while other chunks are in flight', () => {
+  // found by the fuzzer: shutting the pool down under busy workers crashed the process
+  it('ends with one clean error every time', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => (i === 144 ? 'x' : String(i)));
+    writeFileSync(join(dir, 'bad-mid.csv'), ['p', ...rows].join('\n') + '\n');
+    writeFileSync(join(dir, 'ok.csv'), ['p', ...rows.map((_, i) => String(i))].join('\n') + '\n');
+    for (let k = 0; k < 5; k++) {
+      await expectFailure(['-l', 'l1', '-j', String(1 + (k % 3)), '--chunk-rows', '1', 'bad-mid.csv', 'ok.csv'], 1,
+        /bad-mid\.csv: line 146, column "p": not a number: "x"/, { cwd: dir });
+    }
+  });
 });
 
 describe('signals', () => {
