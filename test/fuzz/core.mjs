@@ -7,6 +7,9 @@
 // speed, a share of them through the real CLI, and every failure again through the real CLI) and
 // compared with the slow reference (test/helpers/reference.ts), passed in as `ref`.
 import { spawn, fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import ts from 'typescript';
+import { pathToFileURL } from 'node:url';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, cpSync, openSync, closeSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -571,6 +574,73 @@ export class RunnerPool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The reference, in worker threads
+
+/** Transpile test/helpers/reference.ts (and exact.ts) to plain ESM beside node_modules; returns its URL. */
+export function referenceUrl() {
+  const dir = join(ROOT, 'node_modules', '.cache', 'losseval-fuzz');
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['exact', 'reference']) {
+    const src = readFileSync(join(ROOT, 'test', 'helpers', `${name}.ts`), 'utf8');
+    const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(join(dir, `${name}.mjs`), js.replace(/from '\.\/exact\.js'/g, "from './exact.mjs'"));
+  }
+  return pathToFileURL(join(dir, 'reference.mjs')).href;
+}
+
+const REF_WORKER = new URL('./ref-worker.mjs', import.meta.url);
+export const REF_HEAP_MB = 384;
+export const REF_TIMEOUT_MS = 30_000;
+
+class RefPool {
+  constructor(url, size) {
+    this.url = url;
+    this.idle = [];
+    this.waiters = [];
+    this.id = 0;
+    for (let i = 0; i < size; i++) this.idle.push(this.start());
+  }
+  start() {
+    const w = new Worker(REF_WORKER, { workerData: { url: this.url }, resourceLimits: { maxOldGenerationSizeMb: REF_HEAP_MB } });
+    const r = { w, pending: null, dead: false };
+    r.ready = new Promise((res) => {
+      w.on('message', (m) => {
+        if (m.ready) return res();
+        if (r.pending && m.id === r.pending.id) { const p = r.pending; r.pending = null; p.resolve(m); }
+      });
+    });
+    w.on('error', (e) => { r.dead = true; r.error = e; });
+    w.on('exit', () => {
+      r.dead = true;
+      if (r.pending) { const p = r.pending; r.pending = null; p.resolve({ id: p.id, died: String(r.error?.code ?? r.error?.message ?? 'exit') }); }
+    });
+    return r;
+  }
+  async run(c) {
+    let r = this.idle.pop() ?? await new Promise((res) => this.waiters.push(res));
+    await r.ready;
+    const id = ++this.id;
+    const m = await new Promise((resolve) => {
+      const timer = setTimeout(() => { if (r.pending) { r.pending = null; resolve({ id, died: 'timeout' }); } r.w.terminate(); }, REF_TIMEOUT_MS);
+      r.pending = { id, resolve: (x) => { clearTimeout(timer); resolve(x); } };
+      r.w.postMessage({ id, c });
+    });
+    if (m.died) { r.dead = true; r.w.terminate(); }
+    if (r.dead) r = this.start();
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(r); else this.idle.push(r);
+    if (m.died) {
+      // apache-arrow could not even hold the input's metadata in a few hundred MB (or took 30 s):
+      // the input is hostile; losseval must refuse it.
+      return { status: 'error', kind: 'data', reason: `reference: apache-arrow needs more than ${REF_HEAP_MB} MB / ${REF_TIMEOUT_MS / 1000} s (${m.died})` };
+    }
+    if (m.bug) throw new Error(m.bug);
+    return m.result;
+  }
+  async close() { await Promise.all(this.idle.map((r) => r.w.terminate())); }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Checking
 
 /**
@@ -596,7 +666,7 @@ export function classify(ref, res) {
   }
   const want = ref.kind === 'usage' ? 2 : 1;
   if (res.code !== want) notes.push(`exit ${res.code} where the reference says ${ref.kind} error (${ref.reason}): ${errLines[0]}`);
-  if (ref.line !== undefined) {
+  if (ref.line !== undefined && !ref.noLine) {
     const m = /: line (\d+)[,:]/.exec(errLines[0]);
     if (m && Number(m[1]) !== ref.line) notes.push(`line ${m[1]} where the reference finds the first error at line ${ref.line} (${ref.reason}): ${errLines[0]}`);
   }
@@ -610,10 +680,11 @@ export const FAILURES = ['crash', 'hang', 'mismatch', 'overmemory', 'refbug'];
  * goes through the real CLI (every failure is re-run through it too). Stops starting new cases after
  * `timeLimitSec`. Returns counts, failures (with their directory when `failDir` is set) and notes.
  */
-export async function fuzz({ ref, seed, count, start = 0, parallel = 2, spawnEvery = 10, timeLimitSec = Infinity, workDir, failDir = null, log = () => {} }) {
+export async function fuzz({ refUrl = referenceUrl(), timeoutMs = TIMEOUT_MS, seed, count, start = 0, parallel = 2, spawnEvery = 10, timeLimitSec = Infinity, workDir, failDir = null, log = () => {} }) {
   const t0 = Date.now();
   mkdirSync(workDir, { recursive: true });
   const pool = new RunnerPool(parallel);
+  const refs = new RefPool(refUrl, Math.max(1, parallel - 1));
   const counts = { ok: 0, 'data-error': 0, 'usage-error': 0, crash: 0, hang: 0, mismatch: 0, overmemory: 0, refbug: 0 };
   const failures = [];
   const notes = [];
@@ -627,7 +698,7 @@ export async function fuzz({ ref, seed, count, start = 0, parallel = 2, spawnEve
     let ref;
     const r0 = Date.now();
     try {
-      ref = ref0(c);
+      ref = await refs.run(refCase(c));
     } catch (e) {
       ref = { status: 'refbug', reason: e?.stack ?? String(e) };
     }
@@ -638,15 +709,15 @@ export async function fuzz({ ref, seed, count, start = 0, parallel = 2, spawnEve
       cl = { outcome: 'refbug', why: ref.reason, notes: [] };
       res = null;
     } else {
-      res = viaCli ? await runSpawned(c, dir) : await pool.run(c, dir);
+      res = viaCli ? await runSpawned(c, dir, timeoutMs) : await pool.run(c, dir, timeoutMs);
       if (viaCli) spawned++;
       runMs += res.ms;
-      cl = classify(ref, res);
+      cl = classify(c.nanPolicy === 'raise' ? { ...ref, noLine: true } : ref, res);
       if (FAILURES.includes(cl.outcome) && !viaCli) {
         // confirm through the real CLI, which is what users run
-        const cli = await runSpawned(c, dir);
+        const cli = await runSpawned(c, dir, timeoutMs);
         spawned++;
-        const cl2 = classify(ref, cli);
+        const cl2 = classify(c.nanPolicy === 'raise' ? { ...ref, noLine: true } : ref, cli);
         cl = { ...cl2, why: `${cl2.why ?? cl2.outcome} [in-process: ${cl.outcome}: ${cl.why}]` };
         res = cli;
       }
@@ -675,7 +746,6 @@ export async function fuzz({ ref, seed, count, start = 0, parallel = 2, spawnEve
     rmSync(dir, { recursive: true, force: true });
     if (ran % 500 === 0) log(`${ran} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(counts)}`);
   };
-  const ref0 = (c) => ref(refCase(c));
   const lanes = [];
   for (let l = 0; l < parallel + 1; l++) {
     lanes.push((async () => {
@@ -684,6 +754,7 @@ export async function fuzz({ ref, seed, count, start = 0, parallel = 2, spawnEve
   }
   await Promise.all(lanes);
   await pool.close();
+  await refs.close();
   return { ran, counts, failures, notes, maxRSS, spawned, seconds: (Date.now() - t0) / 1000, refMs, runMs, timedOut: ran < count };
 }
 

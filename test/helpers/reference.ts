@@ -92,7 +92,7 @@ interface CsvRecord {
   error: { field: number; line: number; message: string } | null;
 }
 
-const dec = new TextDecoder();
+const dec = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Split a whole CSV text into records: '\n' outside quotes ends a record, the final newline makes no
@@ -320,6 +320,20 @@ function loadArrow(name: string, b: Uint8Array): Loaded {
     for (let c = 0; c < fields.length; c++) {
       const d = batch.data.children[c];
       if (!d || d.length !== batch.numRows) throw new RefError('data', 'arrow: column length differs from the batch length');
+      // every buffer must hold what the column's length needs ("wrong buffer sizes" are corrupt data)
+      const need = (x: { offset: number; length: number; values?: { length: number }; nullCount: number; nullBitmap?: Uint8Array }, per: number): void => {
+        if (x.values && x.values.length < (x.offset + x.length) * per) throw new RefError('data', 'arrow: values buffer too short');
+        if (x.nullCount > 0 && (x.nullBitmap?.length ?? 0) < ((x.offset + x.length + 7) >> 3)) throw new RefError('data', 'arrow: validity bitmap too short');
+      };
+      const t = fields[c]!.type as DataType;
+      if (isNumericType(t)) need(d as never, 1);
+      else if (t.typeId === Type.FixedSizeList) {
+        need({ ...d, values: undefined } as never, 1);
+        const child = d.children[0];
+        const size = (t as unknown as { listSize: number }).listSize;
+        if (!child || child.length < (d.offset + d.length) * size) throw new RefError('data', 'arrow: list values too short');
+        need(child as never, 1);
+      }
     }
   }
   const width = (c: number): number => {
@@ -388,7 +402,11 @@ function load(input: RefInput, index: number, c: RefCase): Loaded {
     }
   }
   if (b.length >= 6 && dec.decode(b.subarray(0, 6)) === 'ARROW1') return loadArrow(input.name, b);
-  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xff && b[2] === 0xff && b[3] === 0xff) return loadArrow(input.name, b);
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xff && b[2] === 0xff && b[3] === 0xff) {
+    // a stream starts with a schema message: its metadata length is positive
+    if (b.length < 8 || new DataView(b.buffer, b.byteOffset + 4, 4).getInt32(0, true) <= 0) throw new RefError('data', 'arrow stream: bad first message length');
+    return loadArrow(input.name, b);
+  }
   const delimiter = c.delimiter ?? (/\.tsv(\.gz)?$/i.test(input.name) ? 9 : 44);
   return loadCsv(input.name, b, c.header, delimiter);
 }
@@ -411,7 +429,9 @@ function selectCols(list: string, t: Loaded): number[] {
       out.push(...hits);
       continue;
     }
-    const i = t.names.indexOf(item);
+    // as losseval (src/read/columns.ts): a name also matches without its surrounding whitespace
+    let i = t.names.indexOf(item);
+    if (i < 0) i = t.names.findIndex((nm) => nm.trim() === item);
     if (i < 0) throw new RefError('usage', `unknown column ${item}`);
     out.push(i);
   }
