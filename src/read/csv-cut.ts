@@ -104,10 +104,70 @@ export interface CutScanState {
  * the `want`-th row end and returns that index, or returns -1 when the range is exhausted.
  * On return, st.rows / st.lfs hold the rows and newlines seen in this call; st.inQuote is updated.
  *
- * Words of 4 bytes are tested at once (SWAR: a word holding neither '\n' nor '"' is skipped);
- * words that hold one are walked byte by byte. About 2.5x the speed of a plain byte loop.
+ * Outside quotes, quote-free text is first skipped by counting its newlines a word at a time
+ * (fastForward); the byte-level scan (scanRowsBytes) takes over at the first quote or near
+ * the wanted row.
  */
 export function scanRows(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
+  if (st.inQuote || want < 8) return scanRowsBytes(b, i, n, want, st);
+  const ff = fastForward(b, i, n, want);
+  const r = scanRowsBytes(b, ff.pos, n, want - ff.rows, st);
+  if (ff.rows > 0) {
+    const lastLfs = st.lastRowLfs ?? -1;
+    st.lastRowLfs = lastLfs >= 0 ? ff.rows + lastLfs : ff.rows;
+    if ((st.lastRowEnd ?? -1) < 0) st.lastRowEnd = ff.lastRowEnd;
+    st.rows += ff.rows;
+    st.lfs += ff.rows;
+  }
+  return r;
+}
+
+/** Bytes whose value is b in each lane of a little-endian 32-bit word: a 0x80 bit per matching byte. */
+function lanesEqual(x: number, pattern: number): number {
+  const y = x ^ pattern;
+  return ~(((y & 0x7f7f7f7f) + 0x7f7f7f7f) | y) & 0x80808080;
+}
+
+/**
+ * Outside quotes: skip whole words of quote-free text holding fewer than `want` newlines
+ * in all (every newline there ends a row). Returns where the byte scan must resume, the rows
+ * skipped and the index after the last of them (-1 if none).
+ */
+function fastForward(b: Uint8Array, i: number, n: number, want: number): { pos: number; rows: number; lastRowEnd: number } {
+  const off = b.byteOffset;
+  const p = i + ((4 - ((off + i) & 3)) & 3);
+  const nw = p < n ? (n - p) >> 2 : 0;
+  if (nw < 16) return { pos: i, rows: 0, lastRowEnd: -1 };
+  // the unaligned head is left to the byte scan unless it is plain
+  for (let j = i; j < p; j++) if (b[j] === QUOTE || b[j] === LF) return { pos: i, rows: 0, lastRowEnd: -1 };
+  const w = new Uint32Array(b.buffer, off + p, nw);
+  let rows = 0, last = -1, k = 0;
+  for (; k < nw; k++) {
+    const x = w[k]!;
+    if (lanesEqual(x, 0x22222222) !== 0) break;
+    const lf = lanesEqual(x, 0x0a0a0a0a);
+    if (lf !== 0) {
+      const c = Math.imul(lf >>> 7, 0x01010101) >>> 24;
+      if (rows + c >= want) break;
+      rows += c;
+      last = k;
+    }
+  }
+  let lastRowEnd = -1;
+  if (last >= 0) {
+    const base = p + (last << 2);
+    for (let j = 3; j >= 0; j--) {
+      if (b[base + j] === LF) {
+        lastRowEnd = base + j + 1;
+        break;
+      }
+    }
+  }
+  return { pos: p + (k << 2), rows, lastRowEnd };
+}
+
+/** The byte-level scan behind scanRows (same contract). */
+function scanRowsBytes(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
   let q = st.inQuote;
   let rows = 0;
   let lfs = 0;

@@ -78,6 +78,44 @@ describe('scanRows', () => {
       expect(st.inQuote).toBe(q);
     }
   });
+
+  it('skips long quote-free stretches word-wise: same ends, counts and state as a byte scan', () => {
+    // long runs of plain rows (the fast-forward path) with the odd quoted field, any alignment, any `want`
+    const r = mulberry32(9);
+    for (let trial = 0; trial < 300; trial++) {
+      const parts: number[] = [];
+      const len = 200 + Math.floor(r() * 3000);
+      const quoteRate = trial % 3 === 0 ? 0 : 0.002;
+      for (let i = 0; i < len; i++) {
+        const x = r();
+        parts.push(x < 0.06 ? 10 : x < 0.06 + quoteRate ? 34 : 44 + Math.floor(r() * 14));
+      }
+      const b = new Uint8Array(parts.length + 8);
+      const off = Math.floor(r() * 8);
+      b.set(parts, off);
+      const view = b.subarray(off, off + parts.length);
+      const want = 1 + Math.floor(r() * 200);
+      const startQ = r() < 0.2;
+      // reference: the want-th row end, counting from a random start
+      const start = Math.floor(r() * 50);
+      let q = startQ, rows = 0, lfs = 0, lastRowEnd = -1, lastRowLfs = -1, end = -1;
+      for (let i = start; i < view.length; i++) {
+        if (view[i] === 34) q = !q;
+        else if (view[i] === 10) {
+          lfs++;
+          if (!q) {
+            rows++;
+            lastRowEnd = i + 1;
+            lastRowLfs = lfs;
+            if (rows === want) { end = i + 1; break; }
+          }
+        }
+      }
+      const st: { inQuote: boolean; rows: number; lfs: number; lastRowEnd?: number; lastRowLfs?: number } = { inQuote: startQ, rows: 0, lfs: 0 };
+      expect(scanRows(view, start, view.length, want, st)).toBe(end);
+      expect([st.rows, st.lfs, st.inQuote, st.lastRowEnd, st.lastRowLfs]).toEqual([rows, lfs, q, lastRowEnd, lastRowLfs]);
+    }
+  });
 });
 
 describe('cutCsv', () => {
