@@ -243,9 +243,10 @@ class Flat {
     }
     return { start, length };
   }
-  /** Checks a string (or byte vector) referenced by field `i` of table `t`. */
-  string(t: number, i: number, what: string): void {
-    this.vector(t, i, 1, what);
+  /** Checks a string (or byte vector) referenced by field `i` of table `t`; returns it (at most 200 bytes of it). */
+  string(t: number, i: number, what: string): string {
+    const v = this.vector(t, i, 1, what);
+    return v ? new TextDecoder().decode(this.b.subarray(v.start, v.start + Math.min(v.length, 200))) : '';
   }
   keyValues(t: number, i: number, what: string): void {
     const v = this.vector(t, i, 4, what);
@@ -260,6 +261,8 @@ class Flat {
 
 /** What one schema field contributes to a record batch: field nodes and buffers, in apache-arrow's order. */
 export interface FieldLayout {
+  /** For messages. */
+  name: string;
   typeId: number;
   /** Element size in bytes for Int / FloatingPoint (the types whose buffer sizes are checked), else 0. */
   width: number;
@@ -299,7 +302,7 @@ function schemaLayout(fb: Flat, schema: number, version: number): SchemaLayout {
   const walk = (f: number, depth: number, tot: { nodes: number; buffers: number }): FieldLayout => {
     if (--budget < 0 || depth > 64) throw new MetaError('the schema has more (or deeper) fields than its metadata can hold');
     const w = 'schema field';
-    fb.string(f, 0, `${w} name`);
+    const name = fb.string(f, 0, `${w} name`);
     const typeId = fb.field(f, 2, 1, w) ? fb.u8(fb.field(f, 2, 1, w), w) : 0;
     const typeAt = fb.field(f, 3, 4, w);
     const type = typeAt ? fb.deref(typeAt, `${w} type`) : 0;
@@ -337,7 +340,7 @@ function schemaLayout(fb: Flat, schema: number, version: number): SchemaLayout {
       }
       default: buffers = -1;
     }
-    const node: FieldLayout = { typeId, width, listSize, buffers, children: [] };
+    const node: FieldLayout = { name, typeId, width, listSize, buffers, children: [] };
     if (dictAt) {
       // dictionary-encoded: the batch holds validity + indices; the values come from dictionary batches
       const d = fb.deref(dictAt, `${w} dictionary`);
@@ -346,14 +349,14 @@ function schemaLayout(fb: Flat, schema: number, version: number): SchemaLayout {
       const it = fb.field(d, 1, 4, w);
       if (it) fb.deref(it, `${w} dictionary index type`);
       const sub = { nodes: 0, buffers: 0 };
-      const valueLayout: FieldLayout = { typeId, width, listSize, buffers, children: [] };
+      const valueLayout: FieldLayout = { name, typeId, width, listSize, buffers, children: [] };
       sub.nodes++;
       if (sub.buffers >= 0) sub.buffers = buffers < 0 ? -1 : sub.buffers + buffers;
       for (const c of childTables) valueLayout.children.push(walk(c, depth + 1, sub));
       dictionaries.set(id, { fields: [valueLayout], nodes: sub.nodes, buffers: sub.buffers, dictionaries, version });
       tot.nodes++;
       if (tot.buffers >= 0) tot.buffers += 2;
-      return { typeId: -1, width: 0, listSize: -1, buffers: 2, children: [] };
+      return { name, typeId: -1, width: 0, listSize: -1, buffers: 2, children: [] };
     }
     tot.nodes++;
     if (tot.buffers >= 0) tot.buffers = buffers < 0 ? -1 : tot.buffers + buffers;
@@ -504,19 +507,21 @@ function checkRecordBatch(fb: Flat, rb: number, bodyLength: number, layout: Sche
     const n = node[ni++]!;
     const first = bi;
     bi += f.buffers;
-    const where = depth === 0 ? `column ${colIndex + 1}` : `a child of column ${colIndex + 1}`;
+    const col = JSON.stringify(layout.fields[colIndex]!.name);
+    const where = depth === 0 ? `column ${col}` : `the values of column ${col}`;
+    // more values than rows are tolerated (apache-arrow reads the first `need`), fewer are not
     if (need !== null && n.length < need) throw new MetaError(`${where} has ${n.length} values, not ${need}`);
-    if (need !== null && depth === 0 && n.length !== need) throw new MetaError(`${where} has ${n.length} values, not ${need}`);
+    const used = need ?? n.length;
     if (need !== null && f.width > 0 && f.buffers === 2) {
       const validity = buf[first]!, data = buf[first + 1]!;
-      if (data.length < n.length * f.width) {
-        throw new MetaError(`${where}: ${n.length} values of ${f.width} bytes need ${n.length * f.width} bytes, its buffer has ${data.length}`);
+      if (data.length < used * f.width) {
+        throw new MetaError(`${where}: ${used} values of ${f.width} bytes need ${used * f.width} bytes, its buffer has ${data.length}`);
       }
-      if (n.nullCount > 0 && validity.length < Math.ceil(n.length / 8)) {
-        throw new MetaError(`${where}: ${n.length} values need a ${Math.ceil(n.length / 8)}-byte validity bitmap, it has ${validity.length}`);
+      if (n.nullCount > 0 && validity.length < Math.ceil(used / 8)) {
+        throw new MetaError(`${where}: ${used} values need a ${Math.ceil(used / 8)}-byte validity bitmap, it has ${validity.length}`);
       }
     }
-    const childNeed = depth === 0 && f.listSize >= 0 && need !== null ? n.length * f.listSize : null;
+    const childNeed = depth === 0 && f.listSize >= 0 && need !== null ? used * f.listSize : null;
     for (const c of f.children) visit(c, depth + 1, childNeed);
   };
   let colIndex = 0;
@@ -629,7 +634,7 @@ interface FileLayout {
   schema: SchemaLayout;
   batches: { offset: number; meta: number; body: number }[];
   dictionaries: { offset: number; meta: number; body: number }[];
-  /** End of the message area (the footer starts here). */
+  /** Bytes in the file: messages must end by here. */
   dataEnd: number;
 }
 
@@ -649,7 +654,7 @@ function checkFooter(footer: Uint8Array, dataEnd: number): FileLayout {
       const at = v!.start + 24 * k;
       const offset = fb.i64(at, what), meta = fb.i32(at + 8, what), body = fb.i64(at + 16, what);
       if (offset < 8n || meta <= 0 || body < 0n || offset + BigInt(meta) + body > BigInt(dataEnd)) {
-        throw new MetaError(`${what} block ${k + 1} (offset ${offset}, metadata ${meta}, body ${body} bytes) lies outside the file's ${dataEnd} bytes of messages`);
+        throw new MetaError(`${what} block ${k + 1} (offset ${offset}, metadata ${meta}, body ${body} bytes) lies outside the ${dataEnd}-byte file`);
       }
       out.push({ offset: Number(offset), meta, body: Number(body) });
     }
@@ -666,7 +671,7 @@ async function checkBlock(fh: fsp.FileHandle, block: { offset: number; meta: num
   const p = prefixOf(head.subarray(0, got));
   if (!p || p.len <= 0) throw new MetaError(`no message at offset ${block.offset}`);
   const room = dataEnd - block.offset - p.prefix;
-  if (p.len > room) throw new MetaError(`metadata length ${p.len} but only ${room} bytes remain before the footer`);
+  if (p.len > room) throw new MetaError(`metadata length ${p.len} but only ${room} bytes remain in the file`);
   const meta = new Uint8Array(p.len);
   await fh.read(meta, 0, p.len, block.offset + p.prefix);
   const info = checkMessageNamed(meta, room - p.len, schema);
@@ -840,36 +845,85 @@ function corrupt(name: string, detail: string): DataError {
   return new DataError(`not a valid Arrow IPC file or stream: ${detail}`, { file: name });
 }
 
-/** Open a path: random access through a FileHandle (arrow-js reads the footer, then one batch at a time). */
-async function openPath(path: string): Promise<{ reader: AnyReader; format: 'file' | 'stream' }> {
+/** Checks a record batch's metadata before apache-arrow reads it: (0-based index, 1-based first row) → rows. */
+type BatchCheck = (index: number, firstRow: number) => Promise<void>;
+
+interface Opened {
+  reader: AnyReader;
+  format: 'file' | 'stream';
+  cleanup: (() => Promise<void>) | null;
+  check: BatchCheck | null;
+}
+
+/**
+ * Open a path. An IPC file: its footer and every dictionary block are checked against the file size,
+ * then apache-arrow reads it by random access through a FileHandle, each record batch block checked
+ * just before (see `BatchCheck`). An IPC stream: read as a byte stream through `checkedStream`.
+ */
+async function openPath(path: string, name = path): Promise<Opened> {
   const fh = await fsp.open(path, 'r');
+  let handed = false;
   try {
     const { size } = await fh.stat();
     const head = new Uint8Array(Math.min(size, 4096));
     if (head.length > 0) await fh.read(head, 0, head.length, 0);
     const format = isArrowMagic(head);
-    if (!format) throw corrupt(path, 'no Arrow magic or schema message at the start');
-    if (format === 'file') {
-      // Check the footer before arrow-js allocates what it claims: ... <footer> <int32 len> "ARROW1".
-      const tail = new Uint8Array(10);
-      if (size < 8 + 10) throw corrupt(path, 'file too short for an Arrow IPC file');
-      await fh.read(tail, 0, 10, size - 10);
-      const footerLen = readI32(tail, 0);
-      if (!hasMagic(tail, 4)) throw corrupt(path, 'missing ARROW1 magic at the end (truncated file?)');
-      if (footerLen <= 0 || footerLen > size - 8 - 10) throw corrupt(path, `footer length ${footerLen} does not fit a ${size}-byte file`);
+    if (!format) throw corrupt(name, 'no Arrow magic or schema message at the start');
+    if (format === 'stream') {
+      const bytes = fh.createReadStream({ highWaterMark: 1 << 20, start: 0 }) as AsyncIterable<Uint8Array>;
+      handed = true; // the read stream owns the handle now (closes it at the end or when destroyed)
+      const reader = (await RecordBatchReader.from(checkedStream(bytes, name, size))) as unknown as AnyReader;
+      await reader.open();
+      return { reader, format, cleanup: null, check: null };
     }
+    // ... <footer> <int32 len> "ARROW1".
+    const tail = new Uint8Array(10);
+    if (size < 8 + 10) throw corrupt(name, 'file too short for an Arrow IPC file');
+    await fh.read(tail, 0, 10, size - 10);
+    const footerLen = readI32(tail, 0);
+    if (!hasMagic(tail, 4)) throw corrupt(name, 'missing ARROW1 magic at the end (truncated file?)');
+    if (footerLen <= 0 || footerLen > size - 8 - 10) throw corrupt(name, `footer length ${footerLen} does not fit a ${size}-byte file`);
+    const footer = new Uint8Array(footerLen);
+    await fh.read(footer, 0, footerLen, size - 10 - footerLen);
+    let layout: FileLayout;
+    try {
+      // apache-arrow reads a block wherever it points: checked against the real file size
+      layout = checkFooter(footer, size);
+    } catch (e) {
+      if (e instanceof MetaError) throw corrupt(name, `footer: ${e.message}`);
+      throw e;
+    }
+    for (let k = 0; k < layout.dictionaries.length; k++) {
+      try {
+        await checkBlock(fh, layout.dictionaries[k]!, layout.dataEnd, layout.schema, 2);
+      } catch (e) {
+        if (e instanceof MetaError) throw corrupt(name, `dictionary batch ${k + 1}: ${e.message}`);
+        throw e;
+      }
+    }
+    const check: BatchCheck = async (index, firstRow) => {
+      const block = layout.batches[index];
+      if (!block) return;
+      try {
+        await checkBlock(fh, block, layout.dataEnd, layout.schema, 3);
+      } catch (e) {
+        if (e instanceof MetaError) {
+          throw corrupt(name, `${messageLabel(3, index + 1, 0, 0, firstRow, e.type === 3 ? e.rows : null)}: ${e.message}`);
+        }
+        throw e;
+      }
+    };
     const reader = (await RecordBatchReader.from(fh as never)) as unknown as AnyReader;
     await reader.open();
-    return { reader, format };
+    return { reader, format, cleanup: null, check };
   } catch (e) {
-    await fh.close().catch(() => undefined);
+    if (!handed) await fh.close().catch(() => undefined);
     throw e;
   }
 }
 
 /** Open a byte stream (stdin): streaming reader; an IPC file is read through its embedded stream or spooled. */
-async function openStream(stream: AsyncIterable<Uint8Array>, name: string):
-  Promise<{ reader: AnyReader; format: 'file' | 'stream'; cleanup: (() => Promise<void>) | null }> {
+async function openStream(stream: AsyncIterable<Uint8Array>, name: string): Promise<Opened> {
   const it = stream[Symbol.asyncIterator]();
   const parts: Uint8Array[] = [];
   let { have, done } = await readHead(it, parts, 0, 8);
@@ -889,9 +943,9 @@ async function openStream(stream: AsyncIterable<Uint8Array>, name: string):
     throw corrupt(name, 'no Arrow magic or schema message at the start');
   }
   if (format === 'stream') {
-    const reader = (await RecordBatchReader.from(replay(parts, 0, it, done))) as unknown as AnyReader;
+    const reader = (await RecordBatchReader.from(checkedStream(replay(parts, 0, it, done), name))) as unknown as AnyReader;
     await reader.open();
-    return { reader, format, cleanup: null };
+    return { reader, format, cleanup: null, check: null };
   }
   // IPC file on a stream. Does the embedded stream (after "ARROW1\0\0") start with a schema?
   ({ have, done } = await readHead(it, parts, have, 16));
@@ -906,9 +960,9 @@ async function openStream(stream: AsyncIterable<Uint8Array>, name: string):
     }
   }
   if (embedded) {
-    const reader = (await RecordBatchReader.from(replay(parts, 8, it, done))) as unknown as AnyReader;
+    const reader = (await RecordBatchReader.from(checkedStream(replay(parts, 8, it, done), name))) as unknown as AnyReader;
     await reader.open();
-    return { reader, format, cleanup: null };
+    return { reader, format, cleanup: null, check: null };
   }
   // Spool to an unlinked temp file: disk, not memory.
   const tmp = join(tmpdir(), `losseval-${process.pid}-${randomBytes(6).toString('hex')}.arrow`);
@@ -925,22 +979,21 @@ async function openStream(stream: AsyncIterable<Uint8Array>, name: string):
   }
   await out.close();
   try {
-    const { reader } = await openPath(tmp);
+    const opened = await openPath(tmp, name);
     // The reader holds its own handle; POSIX keeps the data until it is closed.
     const unlinked = await fsp.unlink(tmp).then(() => true, () => false);
-    return { reader, format, cleanup: unlinked ? null : () => fsp.unlink(tmp).catch(() => undefined) };
+    return { ...opened, cleanup: unlinked ? null : () => fsp.unlink(tmp).then(() => undefined, () => undefined) };
   } catch (e) {
     await fsp.unlink(tmp).catch(() => undefined);
-    if (e instanceof DataError) throw new DataError(e.detail, { file: name });
     throw e;
   }
 }
 
 export async function openArrow(input: Input): Promise<ArrowSource> {
   const name = 'path' in input ? input.path : input.name;
-  let opened: { reader: AnyReader; format: 'file' | 'stream'; cleanup: (() => Promise<void>) | null };
+  let opened: Opened;
   try {
-    opened = 'path' in input ? { ...(await openPath(input.path)), cleanup: null } : await openStream(input.stream, input.name);
+    opened = 'path' in input ? await openPath(input.path) : await openStream(input.stream, input.name);
   } catch (e) {
     if (e instanceof DataError) throw e;
     if ((e as NodeJS.ErrnoException)?.code) throw e; // ENOENT etc.: the caller words those
@@ -951,7 +1004,7 @@ export async function openArrow(input: Input): Promise<ArrowSource> {
     await opened.reader.cancel();
     throw corrupt(name, 'no schema');
   }
-  return new Source(name, opened.format, schema, opened.reader, opened.cleanup);
+  return new Source(name, opened.format, schema, opened.reader, opened.cleanup, opened.check);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -982,6 +1035,7 @@ class Source implements ArrowSource {
     schema: Schema,
     private readonly reader: AnyReader,
     private readonly cleanup: (() => Promise<void>) | null,
+    private readonly checkBatch: BatchCheck | null = null,
   ) {
     this.fields = schema.fields.map((f) => fieldInfo(f as Field));
   }
@@ -1010,10 +1064,12 @@ class Source implements ArrowSource {
     if (this.exhausted) return null;
     let r: IteratorResult<RecordBatch>;
     try {
+      if (this.checkBatch) await this.checkBatch(this.batchIndex, this.rowsRead + 1);
       r = await this.reader.next();
     } catch (e) {
       this.exhausted = true;
-      throw corrupt(this.name, `record batch ${this.batchIndex + 1}: ${(e as Error)?.message ?? e}`);
+      if (e instanceof DataError) throw e; // from the metadata checks, already naming the batch
+      throw corrupt(this.name, `record batch ${this.batchIndex + 1} (from row ${this.rowsRead + 1}): ${(e as Error)?.message ?? e}`);
     }
     if (r.done) { this.exhausted = true; return null; }
     const batch = r.value;

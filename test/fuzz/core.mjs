@@ -648,6 +648,9 @@ class RefPool {
  * or a failure: 'crash' | 'hang' | 'mismatch' | 'overmemory'. `notes` are disagreements that are
  * not failures (exit 1 where the reference expected 2, or the other way round).
  */
+/** losseval's messages for Arrow metadata that fails its checks (src/read/arrow.ts). */
+const ARROW_METADATA_ERROR = /^losseval: error: .*: not a valid Arrow IPC file or stream: /;
+
 export function classify(ref, res) {
   const notes = [];
   if (res.timedOut) return { outcome: 'hang', why: 'timed out', notes };
@@ -657,6 +660,12 @@ export function classify(ref, res) {
   if (res.maxRSS > MEMORY_LIMIT) return { outcome: 'overmemory', why: `peak RSS ${(res.maxRSS / 2 ** 20).toFixed(0)} MB`, notes };
   if (ref.status === 'ok') {
     if (res.code === 0 && res.stdout === ref.stdout && errLines.length === 0) return { outcome: 'ok', notes };
+    // losseval validates Arrow metadata (lengths, offsets, counts against the real size); apache-arrow,
+    // behind the reference, silently clamps or ignores what is out of range. Refusing such a file is right.
+    if (res.code === 1 && res.stdout === '' && errLines.length === 1 && ARROW_METADATA_ERROR.test(errLines[0])) {
+      notes.push(`stricter than apache-arrow on corrupt Arrow metadata: ${errLines[0]}`);
+      return { outcome: 'data-error', notes };
+    }
     return { outcome: 'mismatch', why: `expected exit 0 and ${JSON.stringify(ref.stdout)}, got exit ${res.code} ${JSON.stringify(res.stdout)} ${JSON.stringify(res.stderr.slice(0, 500))}`, notes };
   }
   if (res.code === 0) return { outcome: 'mismatch', why: `expected an error (${ref.kind}: ${ref.reason}), got exit 0 ${JSON.stringify(res.stdout)}`, notes };

@@ -328,7 +328,8 @@ function loadArrow(name: string, b: Uint8Array): Loaded {
       const t = fields[c]!.type as DataType;
       if (isNumericType(t)) need(d as never, 1);
       else if (t.typeId === Type.FixedSizeList) {
-        need({ ...d, values: undefined } as never, 1);
+        // spread would drop nullCount/nullBitmap (getters): pass them explicitly
+        need({ offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap } as never, 1);
         const child = d.children[0];
         const size = (t as unknown as { listSize: number }).listSize;
         if (!child || child.length < (d.offset + d.length) * size) throw new RefError('data', 'arrow: list values too short');

@@ -388,8 +388,8 @@ describe('edge cases', () => {
     const rb = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 1_000_000, children: [liar] }));
     for (const bytes of [fileBytes([rb]), streamBytes([rb])]) {
       writeFileSync(p, bytes);
-      const src = await openArrow({ path: p });
-      await expect(readAll(src, [0], 1000)).rejects.toThrow(/column "x": corrupt Arrow data: the record batch starting at row 1 has 1000000 rows but only 10 values/);
+      // caught by the metadata checks, before apache-arrow builds the batch (a stream may fail at open)
+      await expect(openArrow({ path: p }).then((src) => readAll(src, [0], 1000))).rejects.toThrow(/record batch 1 \(rows 1–1000000\): column "x": 1000000 values of 8 bytes need 8000000 bytes, its buffer has 80/);
     }
 
     // Truncated stream: the error names the file.
@@ -439,5 +439,160 @@ describe('Arrow file writer', () => {
     const t = tableFromIPC(readFileSync(p));
     expect(t.numRows).toBe(0);
     expect(t.schema.fields.map((f) => f.name)).toEqual(['loss']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Metadata checked before apache-arrow decodes it (hostile counts, offsets and lengths).
+
+describe('metadata checks', () => {
+  const ROWS = 12345; // unique in the metadata: the batch length (and node length)
+  const i64 = (v: bigint) => new Uint8Array(new BigInt64Array([v]).buffer);
+  function indexesOf(b: Uint8Array, pat: Uint8Array): number[] {
+    const out: number[] = [];
+    outer: for (let i = 0; i + pat.length <= b.length; i++) {
+      for (let k = 0; k < pat.length; k++) if (b[i + k] !== pat[k]) continue outer;
+      out.push(i);
+    }
+    return out;
+  }
+  function good(kind: 'file' | 'stream'): Uint8Array {
+    const t = new Table({ p: makeVector(new Float64Array(ROWS).map((_, i) => i / 8)), t: makeVector(new Float64Array(ROWS)) });
+    return kind === 'file' ? fileBytes(t.batches) : streamBytes(t.batches);
+  }
+  /** Every int64 `from` in the bytes becomes `to`. */
+  function patchAll(b: Uint8Array, from: bigint, to: bigint): Uint8Array {
+    const out = b.slice();
+    const hits = indexesOf(out, i64(from));
+    expect(hits.length).toBeGreaterThan(0);
+    for (const i of hits) out.set(i64(to), i);
+    return out;
+  }
+  /** Reads through a path and through a byte stream; both must be a DataError matching `re`, quickly. */
+  async function refused(bytes: Uint8Array, re: RegExp, kind: string): Promise<void> {
+    const p = join(dir, `hostile.${kind === 'file' ? 'arrow' : 'arrows'}`);
+    writeFileSync(p, bytes);
+    for (const open of [() => openArrow({ path: p }), () => openArrow({ stream: pieces(bytes, 4096), name: '<stdin>' })]) {
+      const t0 = Date.now();
+      let err: unknown = null;
+      try {
+        const src = await open();
+        await readAll(src, [0, 1], 1000);
+      } catch (e) { err = e; }
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect((err as Error)?.name).toBe('DataError');
+      expect((err as Error).message).toMatch(re);
+    }
+  }
+
+  for (const kind of ['file', 'stream'] as const) {
+    it(`${kind}: a record batch claiming -1 rows is a data error (not 0 rows)`, async () => {
+      await refused(patchAll(good(kind), BigInt(ROWS), -1n), /record batch 1 \(from row 1\): it claims -1 rows/, kind);
+    });
+    it(`${kind}: 2^40 or 2^62 rows, checked against the buffer sizes`, async () => {
+      await refused(patchAll(good(kind), BigInt(ROWS), 2n ** 40n), /record batch 1 \(rows 1–1099511627776\): column "p": .*its buffer has 98760/, kind);
+      await refused(patchAll(good(kind), BigInt(ROWS), 2n ** 62n), /record batch 1 \(from row 1\): it claims 4611686018427387904 rows/, kind);
+    });
+    it(`${kind}: a buffer at offset 2^40 or of 2^40 bytes lies outside the body`, async () => {
+      const b = good(kind);
+      const at = indexesOf(b, i64(BigInt(ROWS * 8)))[0]!; // the data buffer's length; its offset is before it
+      const off = b.slice();
+      off.set(i64(2n ** 40n), at - 8);
+      await refused(off, /record batch 1 \(rows 1–12345\): buffer 2 \(offset 1099511627776, length 98760\) lies outside the \d+-byte message body/, kind);
+      // buffer lengths (and, for the file, the footer block's body length) of 2^40
+      await refused(patchAll(b, BigInt(ROWS * 8), 2n ** 40n), /(footer: record batch block 1|record batch 1 \(rows 1–12345\): buffer \d+) .*lies outside/, kind);
+    });
+    it(`${kind}: a field-node count of 2^24 is refused before anything is built`, async () => {
+      const b = good(kind).slice();
+      // the nodes vector: u32 count 2, then {length 12345, nulls 0} twice
+      const hits = indexesOf(b, new Uint8Array([2, 0, 0, 0, ...i64(BigInt(ROWS)), ...i64(0n), ...i64(BigInt(ROWS))]));
+      expect(hits.length).toBe(1);
+      new DataView(b.buffer).setUint32(hits[0]!, 1 << 24, true);
+      await refused(b, /record batch 1 \(rows 1–12345\): field nodes claims 16777216 entries, more than its \d+-byte metadata can hold/, kind);
+    });
+    it(`${kind}: a message body longer than the rest of the input`, async () => {
+      const b = good(kind);
+      const trunc = b.subarray(0, kind === 'file' ? b.length : b.length - 8 - 1000);
+      if (kind === 'stream') {
+        await refused(trunc, /record batch 1 \(rows 1–12345\): the message body claims \d+ bytes but (only \d+ remain|the stream ends after \d+)/, kind);
+      } else {
+        // the file's body length as the Message says it (not the footer block): 2^40
+        const m = b.slice();
+        const hits = indexesOf(m, i64(BigInt(2 * ROWS * 8)));
+        expect(hits.length).toBeGreaterThan(0);
+        m.set(i64(2n ** 40n), hits[0]!);
+        await refused(m, /record batch 1 .*: (the message body claims 1099511627776 bytes|buffer)/, kind);
+      }
+    });
+  }
+
+  it('file: a footer with 2^24 record batch blocks or a schema field count bomb', async () => {
+    const b = good('file');
+    const footerLen = new DataView(b.buffer, b.byteOffset).getInt32(b.length - 10, true);
+    const footerAt = b.length - 10 - footerLen;
+    // the record batch blocks vector: count 1 then {offset, metaDataLength, pad, bodyLength}
+    const f = b.slice();
+    const dv = new DataView(f.buffer);
+    let patched = 0;
+    for (let i = footerAt; i + 28 <= f.length - 10; i += 4) {
+      if (dv.getUint32(i, true) === 1 && dv.getBigInt64(i + 4, true) === 8n) { dv.setUint32(i, 1 << 24, true); patched++; break; }
+    }
+    expect(patched).toBe(1);
+    await refused(f, /footer: record batch claims 16777216 entries, more than its \d+-byte metadata can hold/, 'file');
+    // the schema's fields vector (count 2 in the footer) claims 2^30 fields
+    const g = b.slice();
+    const gv = new DataView(g.buffer);
+    const text = new TextDecoder('latin1').decode(g.subarray(footerAt));
+    expect(text.includes('p')).toBe(true);
+    let done = false;
+    for (let i = footerAt; i + 4 <= g.length - 10 && !done; i += 4) {
+      if (gv.getUint32(i, true) !== 2) continue;
+      // a vector of 2 offsets to tables (fields): both point inside the footer
+      const a = i + 4 + gv.getUint32(i + 4, true), c = i + 8 + gv.getUint32(i + 8, true);
+      if (a < g.length - 10 && c < g.length - 10 && a > i && c > i) { gv.setUint32(i, 1 << 30, true); done = true; }
+    }
+    expect(done).toBe(true);
+    await refused(g, /footer: .*(claims 1073741824 entries|outside)/, 'file');
+  });
+
+  it('a zero-row stream whose message vtable claims more entries than it has still reads as 0 rows', async () => {
+    // as fuzz case mismatch-10k-8626: the schema message's vtable size byte is 0xfe instead of 0x0a
+    const schema = new Schema([new Field('t0', new Float64(), true), new Field('p0', new Float64(), true)]);
+    const b = RecordBatchStreamWriter.writeAll([new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, children: [
+      makeData({ type: new Float64(), length: 0, data: new Float64Array(0) }), makeData({ type: new Float64(), length: 0, data: new Float64Array(0) }),
+    ] }))]).toUint8Array(true).slice();
+    const dv = new DataView(b.buffer);
+    const table = 8 + dv.getUint32(8, true);
+    const vtable = table - dv.getInt32(table, true);
+    expect(dv.getUint16(vtable, true)).toBe(10);
+    b[vtable] = 0xfe;
+    expect(isArrowMagic(b)).toBe('stream');
+    for (const input of [{ stream: pieces(b, 7), name: '<stdin>' }, (writeFileSync(join(dir, 'z.arrows'), b), { path: join(dir, 'z.arrows') })]) {
+      const src = await openArrow(input);
+      expect(src.fields.map((f) => f.name)).toEqual(['t0', 'p0']);
+      const r = await readAll(src, [0, 1], 10);
+      expect(r.sizes).toEqual([]);
+    }
+  });
+
+  it('valid files with dictionary, string, struct and list columns still pass the checks', async () => {
+    const t = new Table({
+      s: vectorFromArray(['a', 'b', null, 'a']),
+      u: vectorFromArray(['x', 'yy', 'zzz', ''], new Utf8()),
+      st: vectorFromArray([{ a: 1, b: 2 }, { a: 3, b: 4 }, null, { a: 5, b: 6 }],
+        new Struct([new Field('a', new Int32(), true), new Field('b', new Float32(), true)])),
+      l: vectorFromArray([[1, 2], [3, 4], [5, 6], [7, 8]], new List(new Field('item', new Float64(), true))),
+      x: makeVector(new Float64Array([1, 2, 3, 4])),
+    });
+    for (const bytes of [fileBytes(t.batches), streamBytes(t.batches)]) {
+      const p = join(dir, 'mixed.arrow');
+      writeFileSync(p, bytes);
+      for (const input of [{ path: p }, { stream: pieces(bytes, 5), name: '<stdin>' }]) {
+        const src = await openArrow(input);
+        const r = await readAll(src, [4, 3], 3);
+        expect(r.per[0]).toEqual([1, 2, 3, 4]);
+        expect(r.per[1]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      }
+    }
   });
 });
