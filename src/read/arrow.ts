@@ -29,6 +29,7 @@ import {
   type Schema,
 } from 'apache-arrow';
 import { DataError } from '../errors.js';
+import { concat, readHead, replay } from './bytes.js';
 
 export type NumericKind = 'f16' | 'f32' | 'f64' | 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64';
 
@@ -797,49 +798,8 @@ type Input = { path: string } | { stream: AsyncIterable<Uint8Array>; name: strin
 
 type AnyReader = RecordBatchReader & AsyncIterable<RecordBatch>;
 
-async function readHead(it: AsyncIterator<Uint8Array>, head: Uint8Array[], have: number, n: number):
-  Promise<{ have: number; done: boolean }> {
-  while (have < n) {
-    const r = await it.next();
-    if (r.done) return { have, done: true };
-    const b = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBufferLike);
-    if (b.length === 0) continue;
-    head.push(b);
-    have += b.length;
-  }
-  return { have, done: false };
-}
 
-function concat(parts: Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    if (o >= n) break;
-    const take = Math.min(p.length, n - o);
-    out.set(p.subarray(0, take), o);
-    o += take;
-  }
-  return out.subarray(0, o);
-}
 
-async function* replay(head: Uint8Array[], skip: number, it: AsyncIterator<Uint8Array>, done: boolean):
-  AsyncGenerator<Uint8Array> {
-  try {
-    for (const h of head) {
-      if (skip >= h.length) { skip -= h.length; continue; }
-      yield skip > 0 ? h.subarray(skip) : h;
-      skip = 0;
-    }
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  } finally {
-    if (!done) await it.return?.();
-  }
-}
 
 function corrupt(name: string, detail: string): DataError {
   return new DataError(`not a valid Arrow IPC file or stream: ${detail}`, { file: name });

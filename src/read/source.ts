@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { UsageError, DataError } from '../errors.js';
+import { concat, readHead, replay } from './bytes.js';
 
 export type InputFormat = 'csv' | 'arrow-file' | 'arrow-stream';
 
@@ -27,43 +28,6 @@ export interface ByteSource {
 }
 
 const HEAD = 16;
-
-/** Reads from an async iterator until at least `n` bytes are buffered (or the end). */
-async function peek(it: AsyncIterator<Uint8Array>, n: number): Promise<{ head: Uint8Array[]; len: number; done: boolean }> {
-  const head: Uint8Array[] = [];
-  let len = 0;
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) return { head, len, done: true };
-    const b = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBufferLike);
-    if (b.length === 0) continue;
-    head.push(b);
-    len += b.length;
-  }
-  return { head, len, done: false };
-}
-
-function concatHead(parts: Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    if (o >= n) break;
-    const take = Math.min(p.length, n - o);
-    out.set(p.subarray(0, take), o);
-    o += take;
-  }
-  return out.subarray(0, o);
-}
-
-async function* replay(head: Uint8Array[], it: AsyncIterator<Uint8Array>, done: boolean): AsyncGenerator<Uint8Array> {
-  for (const h of head) yield h;
-  if (done) return;
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return;
-    yield r.value;
-  }
-}
 
 export function sniffFormat(head: Uint8Array): InputFormat {
   // "ARROW1" file magic
@@ -109,9 +73,10 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
     }
   })();
   const it = counted[Symbol.asyncIterator]();
-  let first = await peek(it, HEAD);
-  let head = concatHead(first.head, HEAD);
-  let stream: AsyncIterable<Uint8Array> = replay(first.head, it, first.done);
+  let parts: Uint8Array[] = [];
+  let first = await readHead(it, parts, 0, HEAD);
+  let head = concat(parts, HEAD);
+  let stream: AsyncIterable<Uint8Array> = replay(parts, 0, it, first.done);
   const gzip = isGzip(head);
   if (gzip) {
     const gunzip = createGunzip();
@@ -126,9 +91,10 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
       }
     })();
     const git = decoded[Symbol.asyncIterator]();
-    first = await peek(git, HEAD);
-    head = concatHead(first.head, HEAD);
-    stream = replay(first.head, git, first.done);
+    parts = [];
+    first = await readHead(git, parts, 0, HEAD);
+    head = concat(parts, HEAD);
+    stream = replay(parts, 0, git, first.done);
   }
   const close = (): void => {
     if (path !== '-') raw.destroy();
