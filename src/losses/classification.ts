@@ -52,6 +52,13 @@ export function nllKernel(c: Chunk, p: ClassParams, out: Float64Array, den: Floa
   return { ignored };
 }
 
+/** Per-thread scratch for log-probabilities, reused across chunks. */
+let lpBuffer = new Float64Array(0);
+function scratchLp(n: number): Float64Array {
+  if (lpBuffer.length < n) lpBuffer = new Float64Array(n);
+  return lpBuffer.subarray(0, n);
+}
+
 /** max of the row with NaN propagated, and log Σ exp(x − max): the shared part of every lp_c. */
 function rowShift(x: Float64Array, off: number, C: number): { m: number; ls: number } {
   let m = -Infinity;
@@ -93,7 +100,7 @@ function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): 
 export function crossEntropyKernel(c: Chunk, p: CrossEntropyParams, out: Float64Array, den: Float64Array | null): KernelStats {
   const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
   const eps = p.labelSmoothing, keep = 1 - eps, spread = eps / C;
-  const lp = new Float64Array(c.rows * C);
+  const lp = scratchLp(c.rows * C);
   if (c.targets.width !== C && eps === 0) {
     // nll reads only lp at the target class: compute just that one (nll validates the class)
     for (let r = 0, off = 0; r < c.rows; r++, off += C) {
