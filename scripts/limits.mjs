@@ -92,7 +92,7 @@ async function csvLimits() {
   let r = await run(['-l', 'l1', '--no-header', '--no-progress', P, T]);
   process.stdout.write(`  error run: ${r.seconds.toFixed(0)} s, peak RSS ${mb(r.maxRSS)}: ${r.stderr.trim()}\n`);
   check(r.code === 1 && r.stdout === '' && r.stderr.trim().split('\n').length === 1 &&
-    r.stderr.includes(`line ${L},`) && r.stderr.startsWith('losseval: error:'), `bad value at line ${L} (past 2^31) is named exactly, exit 1`);
+    (r.stderr.includes(`line ${L},`) || r.stderr.includes(`line ${L}:`)) && r.stderr.startsWith('losseval: error:'), `bad value at line ${L} (past 2^31) is named exactly, exit 1`);
 
   // b) repaired: closed-form answer
   writeSync(fd, Buffer.from(String((L - 1) % 10)), 0, 1, 2 * (L - 1));

@@ -344,6 +344,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
       firstRow += chunk.rows;
     }
     await window.drain();
+    for (const t of tables) await t.source.finish();
     progress?.done();
     if (sink) await sink.commit();
   } catch (e) {

@@ -25,6 +25,8 @@ export interface ByteSource {
   bytesRead(): number;
   /** Stop reading and release the file (used when a reader opens the path itself). */
   close(): void;
+  /** After a successful read: make sure a gzip stream was whole (a reader may stop at an Arrow end marker). */
+  finish(): Promise<void>;
 }
 
 const HEAD = 16;
@@ -78,18 +80,38 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
   let head = concat(parts, HEAD);
   let stream: AsyncIterable<Uint8Array> = replay(parts, 0, it, first.done);
   const gzip = isGzip(head);
+  // gzip: the decompressed stream, kept open if a reader stops early, so finish() can still
+  // read to its end and catch a truncated or corrupt file
+  let finish = (): Promise<void> => Promise.resolve();
+  let gunzip: ReturnType<typeof createGunzip> | null = null;
   if (gzip) {
-    const gunzip = createGunzip();
+    const gz = createGunzip();
+    gunzip = gz;
     const input = Readable.from(stream, { objectMode: false });
-    input.on('error', (e) => gunzip.destroy(e));
-    input.pipe(gunzip);
-    const decoded = (async function* () {
+    input.on('error', (e) => gz.destroy(e));
+    input.pipe(gz);
+    const inner = gz[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    let ended = false;
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
       try {
-        for await (const b of gunzip) yield b as Uint8Array;
+        const r = await inner.next();
+        if (r.done) ended = true;
+        return r;
       } catch (e) {
         throw new DataError(`not a valid gzip stream (${(e as Error).message})`, { file: name });
       }
+    };
+    // no for-await here: leaving the loop would destroy the gunzip stream before finish()
+    const decoded = (async function* () {
+      for (;;) {
+        const r = await next();
+        if (r.done) return;
+        yield r.value;
+      }
     })();
+    finish = async () => {
+      while (!ended) await next();
+    };
     const git = decoded[Symbol.asyncIterator]();
     parts = [];
     first = await readHead(git, parts, 0, HEAD);
@@ -97,7 +119,8 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
     stream = replay(parts, 0, git, first.done);
   }
   const close = (): void => {
+    gunzip?.destroy();
     if (path !== '-') raw.destroy();
   };
-  return { name, path: path === '-' ? null : path, format: sniffFormat(head), gzip, size, stream, bytesRead: () => consumed, close };
+  return { name, path: path === '-' ? null : path, format: sniffFormat(head), gzip, size, stream, bytesRead: () => consumed, close, finish };
 }

@@ -3,9 +3,10 @@
  * file, line, column and value; exit 1 for data, 2 for usage; nothing on stdout.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { writeFileSync, readdirSync } from 'node:fs';
+import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { expectFailure, workdir } from '../helpers/cli.js';
+import { expectFailure, workdir, SAMPLES } from '../helpers/cli.js';
 
 let dir: string;
 const file = (name: string, text: string): string => {
@@ -100,6 +101,11 @@ describe('data errors exit 1 and name file, line, column and value', () => {
   it('a failed per-row run leaves no output file', async () => {
     await expectError(['-l', 'l1', '-r', 'none', '-o', 'out.csv', 'bad.csv', 't2.csv'], 1, /not a number/);
     expect(readdirSync(dir).filter((f) => f.includes('out.csv'))).toEqual([]);
+  });
+  it('a gzip whose trailer is cut off, around a complete Arrow stream (found by the fuzzer)', async () => {
+    const gz = gzipSync(readFileSync(join(SAMPLES, 'preds.arrows')));
+    writeFileSync(join(dir, 'cut.arrows.gz'), gz.subarray(0, gz.length - 6));
+    await expectError(['-l', 'l1', 'cut.arrows.gz', join(SAMPLES, 'targets.arrow')], 1, /cut\.arrows\.gz: not a valid gzip stream \(unexpected end of file\)/);
   });
   it('a corrupt gzip stream', async () => {
     writeFileSync(join(dir, 'z.csv.gz'), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4]));
