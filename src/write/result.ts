@@ -20,6 +20,13 @@ export function formatResult(s: LossevalState, json: boolean): string {
   return s.losses.map((l) => `${l.name}\t${formatNumber(lossValue(l, reduction))}\n`).join('');
 }
 
+/** Options under PyTorch's argument names (`ignoreIndex` → `ignore_index`). */
+function torchNames(params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) out[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = v;
+  return out;
+}
+
 /** The --json object. `values: false` leaves the values out (reduction none). */
 export function resultJson(s: LossevalState, values = true): Record<string, unknown> {
   return {
@@ -32,7 +39,7 @@ export function resultJson(s: LossevalState, values = true): Record<string, unkn
     losses: s.losses.map((l, i) => ({
       name: l.name,
       torch: lossDef(l.name).torch,
-      params: s.config.losses[i]!.params,
+      params: torchNames(s.config.losses[i]!.params),
       ...(values ? { value: jsonNumber(lossValue(l, s.config.reduction)) } : {}),
       elements: l.elements,
       ignored_rows: l.ignored_rows,
