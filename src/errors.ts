@@ -53,9 +53,22 @@ export function quoteValue(text: string): string {
   return JSON.stringify(short);
 }
 
+/**
+ * Messages are one line: control characters that came from the data (a column
+ * name with a newline, say) are shown escaped.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 export function formatError(err: unknown): { text: string; exitCode: 1 | 2; bug: boolean } {
   if (err instanceof LossevalError) {
-    return { text: `losseval: error: ${err.message}`, exitCode: err.exitCode, bug: false };
+    return { text: `losseval: error: ${oneLine(err.message)}`, exitCode: err.exitCode, bug: false };
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return { text: `losseval: internal error (please report): ${stack}`, exitCode: 1, bug: true };

@@ -3,7 +3,7 @@
  * code. User errors print one `losseval: error:` line (exit 1 or 2); anything
  * else is a bug and prints its stack.
  */
-import { formatError } from '../errors.js';
+import { formatError, oneLine } from '../errors.js';
 import { removeTempFilesNow } from '../cleanup.js';
 import { parseCommandLine } from './program.js';
 import { run, summaryState } from '../run.js';
@@ -16,7 +16,7 @@ async function merge(files: string[], json: boolean, stateOut: string | null): P
   const merged = mergeStates(states, files);
   for (const p of repeatedProvenance(merged)) {
     const what = p.inputs.map((i) => i.file).join(' + ');
-    process.stderr.write(`losseval: warning: the same shard (${what}, ${p.rows} rows) is merged more than once\n`);
+    process.stderr.write(`losseval: warning: ${oneLine(`the same shard (${what}, ${p.rows} rows) is merged more than once`)}\n`);
   }
   if (stateOut !== null) await writeStateFile(stateOut, merged);
   process.stdout.write(formatResult(merged, json));
@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   const cmd = parseCommandLine(process.argv.slice(2), stderrIsTTY, (s) => process.stdout.write(s));
   if (cmd.kind === 'exit') return cmd.code;
   if (cmd.kind === 'merge') return merge(cmd.states, cmd.json, cmd.stateOut);
-  for (const w of cmd.warnings) process.stderr.write(`losseval: warning: ${w}\n`);
+  for (const w of cmd.warnings) process.stderr.write(`losseval: warning: ${oneLine(w)}\n`);
   const { config } = cmd;
   const summary = await run(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stderrIsTTY });
   if (summary.nanValues > 0) {

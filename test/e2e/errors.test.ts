@@ -112,3 +112,10 @@ describe('data errors exit 1 and name file, line, column and value', () => {
     await expectError(['-l', 'l1', 'z.csv.gz', 'p.csv'], 1, /z\.csv\.gz/);
   });
 });
+
+describe('messages stay on one line', () => {
+  it('a column name holding a newline is shown escaped (found by the fuzzer)', async () => {
+    writeFileSync(join(dir, 'nl.csv'), '"a\nb",c\n1,2\n');
+    await expectError(['-l', 'l1', '--target-cols', 'zz', 'nl.csv'], 2, /unknown column 'zz' in nl\.csv \(columns: a\\nb, c\)/);
+  });
+});
