@@ -301,10 +301,8 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     sink = await openRowSink(config.output, outputHeader(defs, tables, sel, plan), io.stdout);
   }
   const progress = config.progress ? new Progress(io.stderr, tables) : null;
-  // without an eager pool, the pool starts with the second chunk: an input that fits in one chunk runs in-process
-  let pendingTask: { firstRow: number; rows: number }[] = [];
+  let rowsRead = 0;
   const window = new OrderedWindow<TaskResult>(config.workers * 2, async (r) => {
-    const task = pendingTask.shift()!;
     if (!r.ok) {
       const { message, ...at } = r.error;
       throw new DataError(message, at.file !== undefined ? { ...at, file: at.file } : undefined);
@@ -323,7 +321,8 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
       if (r.csv) await sink.writeCsv(r.csv);
       else if (r.columns) await sink.writeColumns(r.columns, r.rows);
     }
-    progress?.update(task.firstRow + task.rows);
+    rowsRead += r.rows + r.omitted;
+    progress?.update(rowsRead);
   });
   try {
     let seq = 0, firstRow = 0;
@@ -332,9 +331,9 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     while (!next.done) {
       const chunk = next.value;
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
-      pendingTask.push({ firstRow, rows: chunk.rows });
       const t = { firstRow, rows: chunk.rows };
       next = await chunks.next();
+      // without an eager pool, the pool starts with the second chunk: an input that fits in one chunk runs in-process
       if (poolRef.pool === null && next.done) {
         await window.push(Promise.resolve(runChunk(task)));
       } else {
@@ -352,7 +351,6 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     // let chunks still running finish before the pool is shut down: destroying it under
     // a busy worker makes piscina throw from an event handler
     await window.settle();
-    pendingTask = [];
     if (sink) await sink.abort();
     throw e;
   }

@@ -31,6 +31,9 @@ export interface Table {
   countRest(): Promise<number>;
 }
 
+/** Values per row one list column may hold (a corrupt FixedSizeList size must not size arrays). */
+export const MAX_VALUES_PER_ROW = 1 << 20;
+
 export interface CsvDialect {
   readonly header: boolean;
   /** Delimiter byte, or null for the default (tab for .tsv files, else comma). */
@@ -144,11 +147,19 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
     },
     async widths(selected) {
       checkNumeric(selected);
+      let ws: number[];
       try {
-        return await arrow.widths([...selected]);
+        ws = await arrow.widths([...selected]);
       } catch (e) {
         throw asDataError(e, source.name);
       }
+      ws.forEach((w, j) => {
+        if (w > MAX_VALUES_PER_ROW) {
+          const f = arrow.fields[selected[j]!]!;
+          throw new DataError(`column ${JSON.stringify(f.name)} (${f.type}) has ${w} values per row; at most ${MAX_VALUES_PER_ROW} are supported`, { file: source.name });
+        }
+      });
+      return ws;
     },
     async *chunks(selected, rowsPerChunk) {
       const it = arrow.chunks([...selected], rowsPerChunk)[Symbol.asyncIterator]();

@@ -6,7 +6,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { expectFailure, workdir, SAMPLES } from '../helpers/cli.js';
+import { expectFailure, workdir, SAMPLES, ROOT } from '../helpers/cli.js';
 
 let dir: string;
 const file = (name: string, text: string): string => {
@@ -117,5 +117,13 @@ describe('messages stay on one line', () => {
   it('a column name holding a newline is shown escaped (found by the fuzzer)', async () => {
     writeFileSync(join(dir, 'nl.csv'), '"a\nb",c\n1,2\n');
     await expectError(['-l', 'l1', '--target-cols', 'zz', 'nl.csv'], 2, /unknown column 'zz' in nl\.csv \(columns: a\\nb, c\)/);
+  });
+});
+
+describe('hostile Arrow metadata', () => {
+  it('a FixedSizeList claiming 539 million values per row fails at once (found by the fuzzer: it used to exhaust the heap)', async () => {
+    const fx = (f: string): string => join(ROOT, 'test', 'fixtures', 'hostile', f);
+    await expectError(['-l', 'smooth_l1', '-r', 'sum', fx('fixed-size-list-539M.arrows'), fx('one-row-targets.csv.gz')], 1,
+      /fixed-size-list-539M\.arrows: column "p" \(FixedSizeList\[539164355\]<Float64>\) has 539164355 values per row; at most 1048576 are supported/);
   });
 });
