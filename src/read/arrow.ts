@@ -544,7 +544,9 @@ function prefixOf(b: Uint8Array): { prefix: number; len: number } | null {
  * buffered and checked, then passed on with its body. `size`: total bytes when known (a file), so that
  * a body longer than the rest of the file is refused before it is read.
  */
-export async function* checkedStream(src: AsyncIterable<Uint8Array>, name: string, size = Infinity): AsyncGenerator<Uint8Array> {
+export async function* checkedStream(
+  src: AsyncIterable<Uint8Array>, name: string, size = Infinity, allowTrailing = false,
+): AsyncGenerator<Uint8Array> {
   const it = src[Symbol.asyncIterator]();
   let queue: Uint8Array[] = [];
   let queued = 0;
@@ -583,7 +585,16 @@ export async function* checkedStream(src: AsyncIterable<Uint8Array>, name: strin
       if (p && p.prefix === 8 && queued < 8) { yield* take(queued); return; }
       if (!p || p.len === 0) {
         // end of stream (as apache-arrow sees it): pass the marker on, nothing after it
-        yield* take(Math.min(queued, p ? p.prefix : queued));
+        const marker = Math.min(queued, p ? p.prefix : queued);
+        if (!allowTrailing) {
+          // bytes after the end: a stream cut or corrupted mid-way, not an empty tail (an IPC
+          // file's embedded stream is followed by its footer, hence allowTrailing)
+          await fill(marker + 1);
+          if (queued > marker || (!p && queued > 0)) {
+            throw corrupt(name, `data after the end-of-stream marker (after ${batches} record batches, ${rows} rows): truncated or corrupt?`);
+          }
+        }
+        yield* take(marker);
         return;
       }
       messages++;
@@ -920,7 +931,7 @@ async function openStream(stream: AsyncIterable<Uint8Array>, name: string): Prom
     }
   }
   if (embedded) {
-    const reader = (await RecordBatchReader.from(checkedStream(replay(parts, 8, it, done), name))) as unknown as AnyReader;
+    const reader = (await RecordBatchReader.from(checkedStream(replay(parts, 8, it, done), name, Infinity, true))) as unknown as AnyReader;
     await reader.open();
     return { reader, format, cleanup: null, check: null };
   }
