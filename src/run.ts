@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import type { RunConfig } from './config.js';
 import { openSource } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
-import { selectColumns, remainingColumns, type ColumnInfo } from './read/columns.js';
+import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
 import { runChunk } from './pool/chunk.js';
 import { OrderedWindow } from './pool/ordered.js';
@@ -378,4 +378,3 @@ function outputHeader(defs: readonly LossDef[], tables: Table[], sel: Selection,
   return header;
 }
 
-export type { ColumnInfo };

@@ -14,7 +14,6 @@ import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.
 import type { ChunkTask, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
 import { formatNumber } from '../write/format.js';
 
-const ROLE_ORDER = ROLES;
 
 class ChunkFailure extends Error {
   constructor(readonly detail: TaskError) {
@@ -137,7 +136,7 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
   let rows = task.rows;
   const roles: Partial<Record<RoleName, Float64Array>> = {};
   const refs: Partial<Record<RoleName, RoleRef>> = {};
-  for (const name of ROLE_ORDER) {
+  for (const name of ROLES) {
     const ref = plan.roles[name];
     if (!ref) continue;
     refs[name] = ref;
@@ -147,7 +146,7 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
   // NaN policy: count, drop rows, or fail on the first NaN (row-major, roles in order).
   // A tight count first: the row-by-row walk runs only when there is a NaN to act on.
   let nanValues = 0;
-  for (const name of ROLE_ORDER) {
+  for (const name of ROLES) {
     const m = roles[name];
     if (m) nanValues += countNaN(m);
   }
@@ -157,7 +156,7 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
   let keep: Uint8Array | null = null;
   for (let r = 0; walk && r < rows; r++) {
     let rowHasNan = false;
-    for (const name of ROLE_ORDER) {
+    for (const name of ROLES) {
       const m = roles[name];
       if (!m) continue;
       const w = refs[name]!.width;
@@ -186,7 +185,7 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
     omitted = rows - kept;
     rowMap = new Int32Array(kept);
     for (let r = 0, o = 0; r < rows; r++) if (keep[r]) rowMap[o++] = r;
-    for (const name of ROLE_ORDER) {
+    for (const name of ROLES) {
       if (roles[name]) roles[name] = compact(roles[name]!, refs[name]!.width, keep, kept);
     }
     rows = kept;
