@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import type { RunConfig } from './config.js';
 import { openSource } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
+import { CsvCutError } from './read/csv-cut.js';
 import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
 import { runChunk } from './pool/chunk.js';
@@ -202,11 +203,25 @@ function defaultChunkRows(widths: number[][]): number {
   return Math.max(1, Math.min(65536, Math.floor(131072 / Math.max(1, values))));
 }
 
-/** Zip the inputs' chunks row for row; different row counts are a DataError naming both counts. */
+/**
+ * Bytes per chunk when a single CSV input is cut by size (no --chunk-rows): rows are then
+ * counted by the workers' parse, not on the main thread. LOSSEVAL_TEST_CHUNK_BYTES overrides
+ * it for the tests (tiny chunks), never needed otherwise.
+ */
+function bytesPerChunk(): number {
+  const t = Number(process.env.LOSSEVAL_TEST_CHUNK_BYTES);
+  return Number.isInteger(t) && t > 0 ? t : 2 << 20;
+}
+
+/**
+ * Zip the inputs' chunks row for row; different row counts are a DataError naming both counts.
+ * With `bytes` (a single CSV input only) chunks are cut by size and their rows left uncounted.
+ */
 async function* zipChunks(
-  tables: Table[], sel: Selection, rowsPerChunk: number,
-): AsyncGenerator<{ rows: number; parts: InputPart[]; transfer: ArrayBuffer[] }> {
-  const its = tables.map((t, i) => t.chunks(sel.fields[i]!, rowsPerChunk)[Symbol.asyncIterator]());
+  tables: Table[], sel: Selection, rowsPerChunk: number, bytes: number | null,
+): AsyncGenerator<{ rows: number | null; parts: InputPart[]; transfer: ArrayBuffer[] }> {
+  if (bytes !== null && tables.length !== 1) throw new Error('internal: chunks by size for one input only');
+  const its = tables.map((t, i) => t.chunks(sel.fields[i]!, rowsPerChunk, bytes)[Symbol.asyncIterator]());
   let before = 0;
   for (;;) {
     const next: IteratorResult<TablePart>[] = [];
@@ -229,14 +244,28 @@ async function* zipChunks(
       parts.push(v.part);
       transfer.push(...v.transfer);
     }
-    before += counts[0]!;
+    before += counts[0] ?? 0;
     yield { rows: counts[0]!, parts, transfer };
   }
 }
 
-function taskFailure(task: { firstRow: number; rows: number }, e: unknown): DataError {
-  const msg = e instanceof Error ? e.message : String(e);
-  return new DataError(`worker failed on data rows ${task.firstRow + 1}–${task.firstRow + task.rows}: ${msg}`);
+/** A worker that threw or exited instead of returning a result. */
+interface WorkerCrash {
+  readonly ok: false;
+  readonly crash: string;
+}
+
+/** What the in-order consumer needs to know of a submitted chunk. */
+interface Submitted {
+  readonly rows: number | null;
+  /** the CSV part's first line when known on submission (single-input runs) */
+  readonly firstLine: number | null;
+}
+
+/** The crash of a chunk whose first data row (0-based) is `firstRow` and, for CSV, first line `line`. */
+function taskFailure(task: Submitted, firstRow: number, at: { file: string; line: number } | null, msg: string): DataError {
+  const rows = task.rows !== null ? `data rows ${firstRow + 1}–${firstRow + task.rows}` : `the chunk from data row ${firstRow + 1}`;
+  return new DataError(`worker failed on ${rows}${at ? ` (${at.file} from line ${at.line})` : ''}: ${msg}`);
 }
 
 export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
@@ -293,6 +322,8 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
   checkWidths(config, defs, plan, tables[0]!.name);
   const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
+  const single = tables.length === 1 && tables[0]!.format === 'csv';
+  const byBytes = config.chunkRows === null && single ? bytesPerChunk() : null;
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;
@@ -302,11 +333,22 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   }
   const progress = config.progress ? new Progress(io.stderr, tables) : null;
   let rowsRead = 0;
-  const window = new OrderedWindow<TaskResult>(config.workers * 2, async (r) => {
+  // a single CSV input's next line: chunks cut by size learn their first line from the ones before
+  let nextLine: number | null = null;
+  const submitted: Submitted[] = [];
+  const window = new OrderedWindow<TaskResult | WorkerCrash>(config.workers * 2, async (r) => {
+    const task = submitted.shift()!;
+    const line = task.firstLine ?? nextLine;
     if (!r.ok) {
-      const { message, ...at } = r.error;
+      if ('crash' in r) throw taskFailure(task, rowsRead, single && line !== null ? { file: tables[0]!.name, line } : null, r.crash);
+      const { message, relativeLine, ...at } = r.error;
+      if (relativeLine && at.line !== undefined) {
+        if (line === null) throw new Error('internal: a relative line without a known chunk start');
+        at.line = line + at.line - 1;
+      }
       throw new DataError(message, at.file !== undefined ? { ...at, file: at.file } : undefined);
     }
+    if (single) nextLine = line !== null && r.lines !== undefined ? line + r.lines : null;
     rows += r.rows;
     nanValues += r.nanValues;
     omittedRows += r.omitted;
@@ -325,24 +367,43 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     progress?.update(rowsRead);
   });
   try {
-    let seq = 0, firstRow = 0;
-    const chunks = zipChunks(tables, sel, rowsPerChunk)[Symbol.asyncIterator]();
-    let next = await chunks.next();
+    let seq = 0;
+    let firstRow: number | null = 0;
+    const chunks = zipChunks(tables, sel, rowsPerChunk, byBytes)[Symbol.asyncIterator]();
+    // a row too long to cut, in chunks cut by size: its line is known once the chunks before it are in
+    let cutError: CsvCutError | null = null;
+    const pull = async (): Promise<IteratorResult<Awaited<ReturnType<typeof chunks.next>>['value']>> => {
+      try {
+        return await chunks.next();
+      } catch (e) {
+        if (!(e instanceof CsvCutError && e.relative)) throw e;
+        cutError = e;
+        return { done: true, value: undefined };
+      }
+    };
+    let next = await pull();
     while (!next.done) {
       const chunk = next.value;
+      const part = chunk.parts[0]!;
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
-      const t = { firstRow, rows: chunk.rows };
-      next = await chunks.next();
+      submitted.push({ rows: chunk.rows, firstLine: part.kind === 'csv' ? part.firstLine : null });
+      next = await pull();
       // without an eager pool, the pool starts with the second chunk: an input that fits in one chunk runs in-process
       if (poolRef.pool === null && next.done) {
         await window.push(Promise.resolve(runChunk(task)));
       } else {
         poolRef.pool ??= createPool(config.workers);
-        await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown) => Promise.reject(taskFailure(t, e))));
+        await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown): WorkerCrash => (
+          { ok: false, crash: e instanceof Error ? e.message : String(e) })));
       }
-      firstRow += chunk.rows;
+      firstRow = firstRow !== null && chunk.rows !== null ? firstRow + chunk.rows : null;
     }
     await window.drain();
+    if (cutError !== null) {
+      const e: CsvCutError = cutError;
+      if (nextLine === null) throw new Error('internal: a cut error without a known line');
+      throw new DataError(e.withLine(nextLine + e.line - 1).message, { file: tables[0]!.name });
+    }
     for (const t of tables) await t.source.finish();
     progress?.done();
     if (sink) await sink.commit();

@@ -26,14 +26,29 @@ import { numberInvalid, parseNumberBytes, scanEnd, scanNumber } from './number.j
 export interface CsvChunk {
   /** whole rows: N rows, each ending in '\n' (or '\r\n'), except that the last row may lack the newline. */
   bytes: Uint8Array;
-  /** N, as counted by the cutter */
-  rows: number;
+  /** N, as counted by the cutter; null: not counted (the parse counts them) */
+  rows: number | null;
   /** byte value, e.g. 44 (',') or 9 (tab) */
   delimiter: number;
   /** expected number of fields in every row */
   fieldCount: number;
   /** field indices to extract, in output order (may repeat) */
   columns: readonly number[];
+  /**
+   * Space for the values, used when large enough (the result is then a view of it, valid
+   * until the caller reuses it): rows × columns.length, or with rows null the bound
+   * csvValuesBound(bytes.length, fieldCount, columns.length).
+   */
+  out?: Float64Array;
+}
+
+/**
+ * Values an uncounted chunk of `bytes` bytes can yield: every row before the last holds at
+ * least fieldCount - 1 delimiters and a '\n' (a shorter row is an error, found once that row
+ * has been parsed), so a chunk holds at most floor(bytes / fieldCount) + 1 rows.
+ */
+export function csvValuesBound(bytes: number, fieldCount: number, columns: number): number {
+  return (Math.floor(bytes / Math.max(1, fieldCount)) + 1) * columns;
 }
 
 export type CsvErrorKind = 'number' | 'fields' | 'quote';
@@ -50,9 +65,20 @@ export interface CsvParseError {
   value: string;
   kind: CsvErrorKind;
   message: string;
+  /** the values of the rows before `row` (row-major, as on success); see parseCsvChunk */
+  before?: Float64Array;
 }
 
-export type CsvParseResult = { ok: true; values: Float64Array } | CsvParseError;
+export type CsvParseResult =
+  | {
+      ok: true;
+      /** row-major rows × columns.length */
+      values: Float64Array;
+      rows: number;
+      /** '\n' bytes in the chunk (physical lines it spans, less one if the last row has no newline) */
+      lines: number;
+    }
+  | CsvParseError;
 
 const LF = 10;
 const CR = 13;
@@ -140,19 +166,31 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
       dupFrom.push(slot[f]!);
     }
   }
-  const values = new Float64Array(rows * nc);
+  // rows null: parse up to the bound and count (the rows are only checked against it)
+  const exact = rows !== null;
+  const cap = exact ? rows * nc : csvValuesBound(bytes.length, fieldCount, nc);
+  const space = chunk.out !== undefined && chunk.out.length >= cap ? chunk.out : new Float64Array(cap);
+  const maxRows = exact ? rows : nc > 0 ? cap / nc : Math.floor(bytes.length / Math.max(1, fieldCount)) + 1;
   // The plain path gives up (returns QUOTED) as soon as it meets a '"' byte; this is cheaper
   // than a separate bytes.indexOf(34) pass over the whole chunk.
-  let err = parsePlain(bytes, rows, delimiter, fieldCount, slot, nc, values);
-  if (err === QUOTED) err = parseQuoted(bytes, rows, delimiter, fieldCount, slot, nc, values);
-  if (err !== null) return err;
+  let err = parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, nc, space);
+  if (err === QUOTED) err = parseQuoted(bytes, maxRows, exact, delimiter, fieldCount, slot, nc, space);
+  // on an error, the rows before it are complete: a caller can look for earlier problems there
+  const n = err !== null ? err.row : parsedRows;
+  const values = space.subarray(0, n * nc);
   if (dupTo.length > 0) {
-    for (let r = 0, base = 0; r < rows; r++, base += nc) {
+    for (let r = 0, base = 0; r < n; r++, base += nc) {
       for (let k = 0; k < dupTo.length; k++) values[base + dupTo[k]!] = values[base + dupFrom[k]!]!;
     }
   }
-  return { ok: true, values };
+  if (err !== null) return { ...err, before: values };
+  const lines = parsedLines - (bytes.length > 0 && bytes[bytes.length - 1] !== LF ? 1 : 0);
+  return { ok: true, values, rows: n, lines };
 }
+
+/** Set by parsePlain / parseQuoted on success: rows parsed, and row ends plus newlines inside quotes. */
+let parsedRows = 0;
+let parsedLines = 0;
 
 /** Sentinel: the plain path met a '"' and the chunk must be parsed by the RFC 4180 path. */
 const QUOTED: CsvParseError = {
@@ -165,8 +203,10 @@ const QUOTED: CsvParseError = {
   message: 'internal: chunk has quotes',
 };
 
-function rowCountMismatch(expected: number, found: number): Error {
-  return new Error(`internal error: CSV chunk holds ${found} rows, the cutter counted ${expected}`);
+function rowCountMismatch(expected: number, found: number, exact: boolean): Error {
+  return new Error(exact
+    ? `internal error: CSV chunk holds ${found} rows, the cutter counted ${expected}`
+    : `internal error: CSV chunk holds more than the bound of ${expected} rows`);
 }
 
 /**
@@ -177,6 +217,7 @@ function rowCountMismatch(expected: number, found: number): Error {
 function parsePlain(
   b: Uint8Array,
   rows: number,
+  exact: boolean,
   delim: number,
   fieldCount: number,
   slot: Int32Array,
@@ -189,7 +230,7 @@ function parsePlain(
   let pos = 0;
   let row = 0;
   while (pos < n) {
-    if (row >= rows) throw rowCountMismatch(rows, row + 1);
+    if (row >= rows) throw rowCountMismatch(rows, row + 1, exact);
     const rowStart = pos;
     const base = row * nc;
     let f = 0;
@@ -252,7 +293,9 @@ function parsePlain(
     if (f !== fieldCount) return fieldsError(b, row, row, f, fieldCount, rowStart, Math.min(pos, n));
     row++;
   }
-  if (row !== rows) throw rowCountMismatch(rows, row);
+  if (exact && row !== rows) throw rowCountMismatch(rows, row, exact);
+  parsedRows = row;
+  parsedLines = row;
   return null;
 }
 
@@ -260,6 +303,7 @@ function parsePlain(
 function parseQuoted(
   b: Uint8Array,
   rows: number,
+  exact: boolean,
   delim: number,
   fieldCount: number,
   slot: Int32Array,
@@ -273,7 +317,7 @@ function parseQuoted(
   let row = 0;
   let line = 0; // physical line of pos
   while (pos < n) {
-    if (row >= rows) throw rowCountMismatch(rows, row + 1);
+    if (row >= rows) throw rowCountMismatch(rows, row + 1, exact);
     const rowStart = pos;
     const rowLine = line;
     const base = row * nc;
@@ -375,6 +419,8 @@ function parseQuoted(
     if (f !== fieldCount) return fieldsError(b, row, rowLine, f, fieldCount, rowStart, Math.min(pos, n));
     row++;
   }
-  if (row !== rows) throw rowCountMismatch(rows, row);
+  if (exact && row !== rows) throw rowCountMismatch(rows, row, exact);
+  parsedRows = row;
+  parsedLines = line;
   return null;
 }

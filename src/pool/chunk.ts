@@ -4,14 +4,14 @@
  * return exact partial sums (or the per-row losses for reduction none).
  * Runs in a worker; also callable in-process.
  */
-import { parseCsvChunk } from '../parse/csv.js';
+import { csvValuesBound, parseCsvChunk } from '../parse/csv.js';
 import { locateRow, fieldText } from '../parse/csv-locate.js';
 import { sliceToFloat64 } from '../parse/arrow-column.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
 import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.js';
-import type { ChunkTask, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import type { ChunkTask, CsvPart, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
 import { formatNumber } from '../write/format.js';
 
 
@@ -28,34 +28,69 @@ function partWidth(part: InputPart): number {
   return w;
 }
 
-/** Parse one input part into a rows × width matrix. */
-function parsePart(task: ChunkTask, index: number): Float64Array {
+/**
+ * Parse space per input, reused from chunk to chunk on this thread: a parsed part is read only
+ * while its chunk is being run (roles that take it whole are views of it).
+ */
+const parseSpace: Float64Array[] = [];
+
+function space(index: number, n: number): Float64Array {
+  const s = parseSpace[index];
+  if (s !== undefined && s.length >= n) return s;
+  const grown = new Float64Array(Math.max(n, s === undefined ? 0 : Math.min(2 * s.length, n + (n >> 1))));
+  parseSpace[index] = grown;
+  return grown;
+}
+
+/** A CSV part's line number for the chunk's 0-based line offset `offset` (relative: see CsvPart.firstLine). */
+function lineAt(part: CsvPart, offset: number): { line: number; relativeLine?: true } {
+  return part.firstLine === null ? { line: 1 + offset, relativeLine: true } : { line: part.firstLine + offset };
+}
+
+/**
+ * One parsed input part: rows × width values (a view of this thread's parse space). A part that
+ * failed to parse gives its rows before the bad one, and the error to report unless an earlier
+ * row fails in another way.
+ */
+interface ParsedPart {
+  readonly values: Float64Array;
+  readonly rows: number;
+  readonly lines?: number;
+  readonly failure?: TaskError;
+}
+
+/** Parse one input part into a rows × width matrix (a view of this thread's parse space). */
+function parsePart(task: ChunkTask, index: number): ParsedPart {
   const part = task.parts[index]!;
   const info = task.plan.inputs[index]!;
   if (part.kind === 'csv') {
+    const nc = part.fields.length;
+    const need = task.rows !== null ? task.rows * nc : csvValuesBound(part.bytes.length, part.fieldCount, nc);
     const r = parseCsvChunk({
       bytes: part.bytes, rows: task.rows, delimiter: part.delimiter,
-      fieldCount: part.fieldCount, columns: part.fields,
+      fieldCount: part.fieldCount, columns: part.fields, out: space(index, need),
     });
     if (!r.ok) {
       const pos = r.kind === 'number' ? part.fields.indexOf(r.field) : -1;
       const col = pos >= 0 ? info.columns[pos] : null;
-      throw new ChunkFailure({
-        message: r.message, file: info.file, line: part.firstLine + r.line,
-        ...(col != null ? { column: col } : {}),
-      });
+      return {
+        values: r.before!, rows: r.row,
+        failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}) },
+      };
     }
-    return r.values;
+    return { values: r.values, rows: r.rows, lines: r.lines };
   }
+  const rows = task.rows;
+  if (rows === null) throw new Error('internal: an Arrow chunk without a row count');
   const width = partWidth(part);
-  const out = new Float64Array(task.rows * width);
+  const out = space(index, rows * width).subarray(0, rows * width);
   let offset = 0;
   for (const s of part.slices) {
-    if (s.rows !== task.rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${task.rows}`);
+    if (s.rows !== rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${rows}`);
     sliceToFloat64(s, out, width, offset);
     offset += s.width;
   }
-  return out;
+  return { values: out, rows };
 }
 
 /** Copy value positions [start, start+width) of each row out of a parsed part. */
@@ -78,7 +113,7 @@ function locate(task: ChunkTask, ref: RoleRef, row: number, k: number): Omit<Tas
   if (part.kind === 'csv') {
     const { start, lineOffset } = locateRow(part.bytes, row);
     const value = fieldText(part.bytes, start, part.fields[pos]!, part.delimiter);
-    return { file: info.file, line: part.firstLine + lineOffset, ...col, value };
+    return { file: info.file, ...lineAt(part, lineOffset), ...col, value };
   }
   let p = pos, slice = part.slices[0]!;
   for (const s of part.slices) {
@@ -90,9 +125,9 @@ function locate(task: ChunkTask, ref: RoleRef, row: number, k: number): Omit<Tas
 }
 
 /** The location of a chunk's first row, for errors about the whole chunk. */
-function rowOf(task: ChunkTask): { line?: number; row?: number } {
+function rowOf(task: ChunkTask): { line?: number; row?: number; relativeLine?: true } {
   const p = task.parts[0]!;
-  return p.kind === 'csv' ? { line: p.firstLine } : { row: p.slices[0]?.firstRow ?? task.firstRow + 1 };
+  return p.kind === 'csv' ? lineAt(p, 0) : { row: p.slices[0]?.firstRow ?? (task.firstRow ?? 0) + 1 };
 }
 
 function quote(v: string): string {
@@ -131,16 +166,27 @@ export function runChunk(task: ChunkTask): TaskResult {
 
 function runChunkUnsafe(task: ChunkTask): TaskResult {
   const { plan } = task;
-  const parsed = task.parts.map((_, i) => parsePart(task, i));
+  const parts = task.parts.map((_, i) => parsePart(task, i));
+  const parsed = parts.map((p) => p.values);
   const widths = task.parts.map(partWidth);
-  let rows = task.rows;
+  // A parse error is reported after the rows before it have been checked (NaN policy, kernels):
+  // the first problem in the file wins, whatever the chunking.
+  let failed: ParsedPart | null = null;
+  for (const p of parts) if (p.failure && (failed === null || p.rows < failed.rows)) failed = p;
+  let rows = failed !== null ? failed.rows : parts[0]!.rows;
+  if (failed === null && parts.some((p) => p.rows !== rows)) {
+    throw new Error(`internal: parts of ${parts.map((p) => p.rows).join('/')} rows in one chunk`);
+  }
+  // one CSV input: its line count, from which the caller learns where the next chunk starts
+  const lines = parts.length === 1 ? parts[0]!.lines : undefined;
   const roles: Partial<Record<RoleName, Float64Array>> = {};
   const refs: Partial<Record<RoleName, RoleRef>> = {};
   for (const name of ROLES) {
     const ref = plan.roles[name];
     if (!ref) continue;
     refs[name] = ref;
-    roles[name] = extract(parsed[ref.input]!, widths[ref.input]!, ref, rows);
+    const w = widths[ref.input]!;
+    roles[name] = extract(parsed[ref.input]!.subarray(0, rows * w), w, ref, rows);
   }
 
   // NaN policy: count, drop rows, or fail on the first NaN (row-major, roles in order).
@@ -225,7 +271,8 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
     partials.push({ num: r.num, den: r.den, elements: r.elements, ignored: r.ignored });
   }
 
-  const base = { ok: true as const, seq: task.seq, rows, omitted, nanValues, partials };
+  if (failed !== null) throw new ChunkFailure(failed.failure!);
+  const base = { ok: true as const, seq: task.seq, rows, omitted, nanValues, partials, ...(lines !== undefined ? { lines } : {}) };
   if (plan.reduction !== 'none') return base;
   if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows) };
   const columns: Float64Array[] = [];

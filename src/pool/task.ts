@@ -16,8 +16,12 @@ export interface CsvPart {
   readonly bytes: Uint8Array;
   readonly delimiter: number;
   readonly fieldCount: number;
-  /** 1-based physical line of the chunk's first row. */
-  readonly firstLine: number;
+  /**
+   * 1-based physical line of the chunk's first row; null when not known yet (CSV cut by bytes):
+   * lines in errors are then relative (1 = the chunk's first line, TaskError.relativeLine) and
+   * the caller, which knows the earlier chunks' line counts, makes them absolute.
+   */
+  readonly firstLine: number | null;
   /** Field indices to parse, in the order of the part's value positions. */
   readonly fields: readonly number[];
 }
@@ -63,9 +67,10 @@ export interface Plan {
 
 export interface ChunkTask {
   readonly seq: number;
-  readonly rows: number;
-  /** 0-based index of the chunk's first row among all data rows. */
-  readonly firstRow: number;
+  /** null: a single CSV part cut by bytes, whose rows the parse counts */
+  readonly rows: number | null;
+  /** 0-based index of the chunk's first row among all data rows (null when not known yet). */
+  readonly firstRow: number | null;
   readonly parts: readonly InputPart[];
   readonly plan: Plan;
 }
@@ -82,6 +87,8 @@ export interface TaskError {
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
+  /** `line` counts from the chunk's first line (its part's firstLine was null) */
+  readonly relativeLine?: true;
   readonly row?: number;
   readonly column?: string;
 }
@@ -93,6 +100,8 @@ export type TaskResult =
       /** Rows that reached the kernels (after --nan-policy omit). */
       readonly rows: number;
       readonly omitted: number;
+      /** A chunk of one CSV input: the newlines it spans. */
+      readonly lines?: number;
       readonly nanValues: number;
       readonly partials: readonly LossPartial[];
       /** Reduction none: CSV text of the output rows (rowsAsCsv) … */

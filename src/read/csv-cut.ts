@@ -23,16 +23,25 @@
 
 export interface RowBlock {
   bytes: Uint8Array;
-  rows: number;
-  /** 1-based physical line number of the block's first row (the header being line 1 when present) */
-  firstLine: number;
-  /** physical line breaks ('\n') inside the block */
-  lines: number;
+  /** rows in the block; null when cut by bytes without counting (the parser counts them) */
+  rows: number | null;
+  /**
+   * 1-based physical line number of the block's first row (the header being line 1 when
+   * present); null when an earlier block's line count is unknown (it follows that block).
+   */
+  firstLine: number | null;
+  /** physical line breaks ('\n') inside the block; null when not counted */
+  lines: number | null;
 }
 
 export interface CutOptions {
   /** read when the iteration of `blocks` starts (so it may be set after the header is known) */
   rowsPerBlock: number;
+  /**
+   * Read when the iteration starts: when set, blocks are cut by size instead (see cutByBytes):
+   * at least this many bytes, ending at a row end, rows not counted on this thread.
+   */
+  bytesPerBlock?: number | null;
   header: boolean;
   /** delimiter byte, e.g. 44 or 9 */
   delimiter: number;
@@ -57,11 +66,23 @@ export interface CsvHeader {
 export class CsvCutError extends Error {
   readonly line: number;
   readonly kind: 'quote' | 'size';
-  constructor(message: string, line: number, kind: 'quote' | 'size') {
+  /**
+   * Blocks cut by bytes: `line` counts from the first line after the blocks yielded so far
+   * (1 = that line), whose number only their parsed line counts tell; the message then says
+   * "line +1" and the caller, knowing those counts, restates it (see withLine).
+   */
+  readonly relative: boolean;
+  constructor(message: string, line: number, kind: 'quote' | 'size', relative = false) {
     super(message);
     this.name = 'CsvCutError';
     this.line = line;
     this.kind = kind;
+    this.relative = relative;
+  }
+
+  /** The same error at absolute line `line`. */
+  withLine(line: number): CsvCutError {
+    return new CsvCutError(this.message.replace(/^row at line \S+/, `row at line ${line}`), line, this.kind);
   }
 }
 
@@ -238,6 +259,38 @@ export function countRows(b: Uint8Array): number {
   return st.rows + (n > 0 && (st.inQuote || b[n - 1] !== LF) ? 1 : 0);
 }
 
+/**
+ * Where a block of b[0, len) cut by size ends: just after the first row end at index >= target - 1
+ * (-1: none yet), with its rows and lines when they had to be counted (the block holds a quote).
+ */
+function findCut(b: Uint8Array, len: number, target: number): { cut: number; rows: number | null; lines: number | null; inQuote: boolean } {
+  const from = Math.min(target, len) - 1;
+  const view = Buffer.from(b.buffer, b.byteOffset, len);
+  const lf = view.indexOf(LF, from);
+  const q = view.indexOf(QUOTE);
+  if (q < 0 || (lf >= 0 && q > lf)) return { cut: lf < 0 ? -1 : lf + 1, rows: null, lines: null, inQuote: false };
+  // quotes: the state at `from`, then the first row end from there
+  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+  scanRows(b, 0, from, Infinity, st);
+  const rows = st.rows, lfs = st.lfs;
+  const end = scanRows(b, from, len, 1, st);
+  return end < 0
+    ? { cut: -1, rows: null, lines: null, inQuote: st.inQuote }
+    : { cut: end, rows: rows + 1, lines: lfs + st.lfs, inQuote: false };
+}
+
+/** Like findCut, for the last row end in b[0, len). */
+function findLastCut(b: Uint8Array, len: number): { cut: number; rows: number | null; lines: number | null; inQuote: boolean } {
+  const view = Buffer.from(b.buffer, b.byteOffset, len);
+  const lf = view.lastIndexOf(LF);
+  const q = view.indexOf(QUOTE);
+  if (q < 0 || q > lf) return { cut: lf < 0 ? -1 : lf + 1, rows: null, lines: null, inQuote: q >= 0 };
+  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+  scanRows(b, 0, len, Infinity, st);
+  const end = st.lastRowEnd ?? -1;
+  return end < 0 ? { cut: -1, rows: null, lines: null, inQuote: st.inQuote } : { cut: end, rows: st.rows, lines: st.lastRowLfs!, inQuote: false };
+}
+
 /** Growable byte accumulator whose buffer is handed out as a block. */
 class Acc {
   buf: Uint8Array = new Uint8Array(0);
@@ -257,6 +310,18 @@ class Acc {
     }
     this.buf.set(src.subarray(s, e), this.len);
     this.len = need;
+  }
+
+  /** Hand out bytes [0, cut) as an independent buffer; keep [cut, len) (copied to a fresh buffer). */
+  split(cut: number): Uint8Array {
+    const len = this.len;
+    const rest = len - cut;
+    const old = this.buf;
+    const out = old.length > cut + (cut >> 2) ? old.slice(0, cut) : old.subarray(0, cut);
+    this.buf = new Uint8Array(Math.max(this.hint, rest * 2));
+    this.buf.set(old.subarray(cut, len));
+    this.len = rest;
+    return out;
   }
 
   /** Hand out the contents (plus src[s, e)) as an independent buffer and reset. */
@@ -416,6 +481,10 @@ export function cutCsv(
     if (started) throw new Error('cutCsv blocks can be iterated only once');
     started = true;
     await headerPromise;
+    if (opts.bytesPerBlock != null) {
+      yield* cutByBytes(opts.bytesPerBlock);
+      return;
+    }
     const N = opts.rowsPerBlock;
     if (!Number.isInteger(N) || N < 1) throw new RangeError(`rowsPerBlock must be a positive integer, got ${N}`);
     if (eofAfterHeader) return;
@@ -479,6 +548,62 @@ export function cutCsv(
       }
     } finally {
       // close the source when the consumer stops early or an error is thrown
+      await it.return?.();
+    }
+  }
+
+  /**
+   * Blocks cut by size: each ends at the first row end at least `target` bytes in (the last
+   * block takes what is left), found without walking the bytes in JS where possible: when the
+   * block holds no '"', at the first '\n' from there (native indexOf); only a block holding a
+   * quote is scanned (scanRows) for a row end outside quotes. Every block starts outside quotes,
+   * so each is judged on its own. Rows and lines are counted only for scanned blocks; the first
+   * block's firstLine is known, and later ones only while every block before was counted.
+   */
+  async function* cutByBytes(target: number): AsyncGenerator<RowBlock> {
+    if (!Number.isInteger(target) || target < 1) throw new RangeError(`bytesPerBlock must be a positive integer, got ${target}`);
+    const acc = new Acc();
+    acc.hint = target + (target >> 2) + 64 * 1024;
+    let firstLine: number | null = dataFirstLine;
+    let need = target; // look for a cut once this many bytes are held (grows while a row is longer)
+    try {
+      let chunk: Uint8Array | null = leftover.length > 0 ? leftover : null;
+      leftover = new Uint8Array(0);
+      for (;;) {
+        if (chunk === null) {
+          const r = await it.next();
+          if (r.done) break;
+          chunk = r.value;
+        }
+        acc.append(chunk, 0, chunk.length);
+        chunk = null;
+        while (acc.len >= need) {
+          let c = findCut(acc.buf, acc.len, target);
+          if (c.cut < 0 && acc.len > maxRow) {
+            // a long row: first hand out the rows before it, so that it starts the next block
+            c = findLastCut(acc.buf, acc.len);
+          }
+          if (c.cut < 0) {
+            // no row end: the open row starts on the first line of the next block
+            if (acc.len > maxRow) {
+              throw new CsvCutError(
+                `row at line ${firstLine ?? '+1'} is longer than ${maxRow} bytes` + (c.inQuote ? ' (unterminated quoted field?)' : ''),
+                firstLine ?? 1,
+                c.inQuote ? 'quote' : 'size',
+                firstLine === null,
+              );
+            }
+            // look again once the held bytes double, and before the row can pass the limit unseen
+            need = Math.max(acc.len + 1, Math.min(2 * acc.len, maxRow + 1));
+            break;
+          }
+          need = target;
+          yield { bytes: acc.split(c.cut), rows: c.rows, firstLine, lines: c.lines };
+          firstLine = firstLine !== null && c.lines !== null ? firstLine + c.lines : null;
+        }
+      }
+      if (acc.len > 0) yield { bytes: acc.split(acc.len), rows: null, firstLine, lines: null };
+    } finally {
       await it.return?.();
     }
   }

@@ -134,3 +134,56 @@ describe('hostile Arrow metadata', () => {
       /fixed-size-list-539M\.arrows: not a valid Arrow IPC file or stream: data after the end-of-stream marker/);
   });
 });
+
+describe('one CSV cut by size: lines are exact though the main thread never counts them', () => {
+  // 3000 rows; every 7th holds a quoted two-line note, so physical lines run ahead of rows
+  const rows: string[] = ['p,t,note'];
+  let badLine = 0, nanLine = 0, line = 2;
+  for (let i = 0; i < 3000; i++) {
+    const note = i % 7 === 0 ? '"a\nb"' : 'x';
+    const t = i === 2500 ? 'bad' : i === 1800 ? 'nan' : String((i * 37) % 101 / 7);
+    if (i === 2500) badLine = line;
+    if (i === 1800) nanLine = line;
+    rows.push(`${i / 3},${t},${note}`);
+    line += i % 7 === 0 ? 2 : 1;
+  }
+  const text = rows.join('\n') + '\n';
+  for (const bytes of ['1', '50', '3000', '']) {
+    for (const workers of ['1', '2']) {
+      it(`chunks of ${bytes || 'default'} bytes, -j ${workers}: a bad value, a NaN under raise`, async () => {
+        file('lines.csv', text);
+        const env = bytes ? { LOSSEVAL_TEST_CHUNK_BYTES: bytes } : undefined;
+        const args = ['-l', 'l1', '-j', workers, '--pred-cols', 'p', '--target-cols', 't', 'lines.csv'];
+        await expectFailure(args, 1, new RegExp(`^losseval: error: lines\\.csv: line ${badLine}, column "t": not a number: "bad"$`), { cwd: dir, ...(env ? { env } : {}) });
+        await expectFailure(['--nan-policy', 'raise', ...args], 1, new RegExp(`lines\\.csv: line ${nanLine}, column "t": NaN value "nan"`), { cwd: dir, ...(env ? { env } : {}) });
+      });
+    }
+  }
+  it('a row longer than the limit after many uncounted chunks is named by its line', async () => {
+    // longer than any source chunk, so that no row end is in sight when the limit is passed
+    const long = rows.slice(0, 2000).join('\n') + '\n1,' + '2'.repeat(3_000_000) + ',x\n' + rows.slice(2000).join('\n') + '\n';
+    const at = rows.slice(0, 2000).join('\n').split('\n').length + 1;
+    for (const workers of ['1', '2']) {
+      await expectFailure(['-l', 'l1', '-j', workers, '--pred-cols', 'p', '--target-cols', 't', '-'], 1,
+        new RegExp(`^losseval: error: <stdin>: row at line ${at} is longer than 1000 bytes$`),
+        { cwd: dir, stdin: long, env: { LOSSEVAL_TEST_CHUNK_BYTES: '64', LOSSEVAL_TEST_MAX_ROW_BYTES: '1000' } });
+    }
+  });
+});
+
+describe('the first problem in the file is reported, whatever the chunking', () => {
+  it('a kernel error (class index out of range) before a bad number in the same chunk', async () => {
+    file('logits.csv', 'a,b,c\n' + '1,2,3\n'.repeat(6));
+    file('labels.csv', 'y\n0\n1\n7\n2\nbad\n0\n');
+    for (const chunk of [[], ['--chunk-rows', '1'], ['--chunk-rows', '4']]) {
+      await expectError(['-l', 'nll', ...chunk, 'logits.csv', 'labels.csv'], 1, /labels\.csv: line 4, column "y": .*"7"/);
+    }
+  });
+  it('a NaN under --nan-policy raise in one file before a ragged row in the other', async () => {
+    file('pn.csv', 'p\n1\n2\nnan\n4\n5\n');
+    file('tr.csv', 't\n1\n2\n3\n4,4\n5\n');
+    for (const chunk of [[], ['--chunk-rows', '1'], ['--chunk-rows', '2']]) {
+      await expectError(['-l', 'l1', '--nan-policy', 'raise', ...chunk, 'pn.csv', 'tr.csv'], 1, /pn\.csv: line 4, column "p": NaN value "nan"/);
+    }
+  });
+});

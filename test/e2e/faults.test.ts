@@ -40,6 +40,31 @@ describe('worker faults', () => {
   }
 });
 
+describe('worker faults on one CSV cut by size', () => {
+  for (const quoted of [false, true]) {
+    it(`the crash names the first data row and line of its chunk${quoted ? ' (rows counted: quotes)' : ''}`, async () => {
+      // 600 rows; quoted: every 10th with a quoted two-line note, so lines run ahead of rows
+      const rows = Array.from({ length: 600 }, (_, i) => `${i},${i + 1},${quoted && i % 10 === 0 ? '"a\nb"' : 'x'}`);
+      writeFileSync(join(dir, 'notes.csv'), ['p,t,note', ...rows].join('\n') + '\n');
+      // chunks of >= 1000 bytes: the 4th (seq 3) starts after >= 3000 bytes of rows
+      const r = await runWith(['-l', 'l1', '-j', '2', '--pred-cols', 'p', '--target-cols', 't', 'notes.csv'],
+        { LOSSEVAL_TEST_FAULT: 'throw:3', LOSSEVAL_TEST_CHUNK_BYTES: '1000' });
+      expect(r.code).toBe(1);
+      // rows are named as a range when the cutter counted them (a chunk holding quotes)
+      const m = (quoted
+        ? /^losseval: error: worker failed on data rows (\d+)–\d+ \(notes\.csv from line (\d+)\): injected fault\n$/
+        : /^losseval: error: worker failed on the chunk from data row (\d+) \(notes\.csv from line (\d+)\): injected fault\n$/).exec(r.stderr);
+      expect(m).not.toBeNull();
+      const row = Number(m![1]), line = Number(m![2]);
+      // the named row starts on the named line, and it is a chunk start: >= 3000 bytes of rows before it
+      const before = rows.slice(0, row - 1).join('\n') + '\n';
+      expect(1 + 1 + (before.match(/\n/g) ?? []).length).toBe(line);
+      expect(before.length).toBeGreaterThanOrEqual(3000);
+      expect(before.length).toBeLessThan(3000 + 3 * 20);
+    });
+  }
+});
+
 describe('a data error while other chunks are in flight', () => {
   // found by the fuzzer: shutting the pool down under busy workers crashed the process
   it('ends with one clean error every time', async () => {

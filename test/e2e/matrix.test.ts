@@ -65,7 +65,13 @@ beforeAll(() => {
     writeFileSync(join(dir, `${name}.arrow`), tableToIPC(tableFromArrays(cols), 'file'));
     writeFileSync(join(dir, `${name}.arrows`), tableToIPC(tableFromArrays(cols), 'stream'));
   }
-  writeFileSync(join(dir, 'both.csv'), csv({ pa: preds.a, pb: preds.b, a: targets.a, b: targets.b }));
+  const both = csv({ pa: preds.a, pb: preds.b, a: targets.a, b: targets.b });
+  writeFileSync(join(dir, 'both.csv'), both);
+  writeFileSync(join(dir, 'both.csv.gz'), gzipSync(both));
+  // the same rows with CRLF, every third value quoted and a quoted multi-line note column
+  const lines = both.trimEnd().split('\n').map((l, i) =>
+    (i === 0 ? l + ',note' : l.split(',').map((v, k) => ((i + k) % 3 === 0 ? `"${v}"` : v)).join(',') + (i % 5 === 0 ? ',"a\r\nb, c"' : ',x')));
+  writeFileSync(join(dir, 'both-quoted.csv'), lines.join('\r\n') + '\r\n');
 });
 
 const LOSSES = ['-l', 'l1,mse,smooth_l1,huber'];
@@ -136,4 +142,37 @@ describe('reduction none is identical across the matrix and in input order', () 
       expect(['l1:a,l1:b,mse:a,mse:b', ...got].join('\n') + '\n').toBe(expected);
     });
   }
+});
+
+describe('one CSV input cut by size (no --chunk-rows): bit-identical for any chunk size and worker count', () => {
+  const inputs: [string, string[], string?][] = [
+    ['file', ['both.csv']],
+    ['quoted, CRLF', ['--pred-cols', 'pa,pb', 'both-quoted.csv']],
+    ['gzip', ['both.csv.gz']],
+    ['stdin', ['-'], 'both.csv'],
+    ['stdin gzip, quoted', ['--pred-cols', 'pa,pb', '-'], 'both-quoted.csv'],
+  ];
+  for (const [label, files, stdin] of inputs) {
+    for (const [workers, bytes] of [['1', '1'], ['2', '97'], ['3', '4096'], ['2', '']] as const) {
+      it(`${label} -j ${workers}, chunks of ${bytes || 'default'} bytes`, async () => {
+        const env = bytes ? { LOSSEVAL_TEST_CHUNK_BYTES: bytes } : undefined;
+        for (const reduction of ['mean', 'sum'] as const) {
+          const args = [...LOSSES, '-r', reduction, '-j', workers, '--target-cols', 'a,b', ...files];
+          const input = stdin ? readFileSync(join(dir, stdin)) : undefined;
+          const r = await losseval(args, { cwd: dir, ...(input ? { stdin: label.includes('gzip') ? gzipSync(input) : input } : {}), ...(env ? { env } : {}) });
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          expect(r.stdout).toBe(reference(reduction));
+        }
+      });
+    }
+  }
+  it('reduction none, in input order, chunks of 50 bytes on 3 workers', async () => {
+    const r = await losseval(['-l', 'l1', '-r', 'none', '-j', '3', '--target-cols', 'a,b', '--pred-cols', 'pa,pb', 'both-quoted.csv'],
+      { cwd: dir, env: { LOSSEVAL_TEST_CHUNK_BYTES: '50' } });
+    expect(r.code).toBe(0);
+    const want = ['l1:pa,l1:pb'];
+    for (let i = 0; i < N; i++) want.push(`${terms.l1!(preds.a[i]!, targets.a[i]!)},${terms.l1!(preds.b[i]!, targets.b[i]!)}`);
+    expect(r.stdout).toBe(want.join('\n') + '\n');
+  });
 });

@@ -17,9 +17,18 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
 }
 
-export function losseval(args: string[], opts: { stdin?: Buffer | string; cwd?: string } = {}): Promise<CliResult> {
+export interface CliOptions {
+  stdin?: Buffer | string;
+  cwd?: string;
+  /** added to the environment (the LOSSEVAL_TEST_* hooks) */
+  env?: Record<string, string>;
+}
+
+export function losseval(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    });
     const out: Buffer[] = [], err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
@@ -42,7 +51,7 @@ export function workdir(prefix = 'losseval-test-'): string {
  * starting `losseval: error:` that matches `message`, and no stack trace.
  */
 export async function expectFailure(
-  args: string[], code: 1 | 2, message: RegExp, opts: { cwd?: string; stdin?: Buffer | string } = {},
+  args: string[], code: 1 | 2, message: RegExp, opts: CliOptions = {},
 ): Promise<void> {
   const r = await losseval(args, opts);
   expect(r.stdout).toBe('');

@@ -328,3 +328,96 @@ describe('cutCsv source handling', () => {
     expect(closed).toBe(true);
   });
 });
+
+/** Cut by bytes, collecting the blocks. */
+async function cutAllByBytes(text: string, bytesPerBlock: number, header: boolean, size: () => number, maxRowBytes?: number) {
+  const { header: h, blocks } = cutCsv(feed(enc.encode(text), size), {
+    rowsPerBlock: 1, bytesPerBlock, header, delimiter: 44, ...(maxRowBytes ? { maxRowBytes } : {}),
+  });
+  const hdr = await h;
+  const out: RowBlock[] = [];
+  for await (const b of blocks) out.push(b);
+  return { hdr, blocks: out };
+}
+
+describe('cutCsv by bytes (bytesPerBlock)', () => {
+  it('random CSVs: blocks end at row ends, hold every byte once, and parse to the same rows and lines', async () => {
+    const r = mulberry32(4242);
+    for (let trial = 0; trial < 30; trial++) {
+      const fields = 1 + Math.floor(r() * 4);
+      const nrows = Math.floor(r() * 1500);
+      const nl = r() < 0.5 ? '\r\n' : '\n';
+      // a third of the files hold no quote at all (blocks are then cut without a scan)
+      const plain = trial % 3 === 0;
+      const rows: string[] = [];
+      for (let i = 0; i < nrows; i++) {
+        const cells = Array.from({ length: fields }, () => (plain ? ((r() - 0.5) * 1000).toPrecision(1 + Math.floor(r() * 12)) : randomCell(r)));
+        rows.push(cells.join(',') + nl);
+      }
+      if (nrows > 0 && r() < 0.3 && rows[nrows - 1] !== nl) rows[nrows - 1] = rows[nrows - 1]!.slice(0, -nl.length);
+      const hasHeader = r() < 0.7;
+      const headerText = hasHeader ? ['a', '"b,""x"""', '"c\nd"', 'e'].slice(0, fields).join(',') + nl : '';
+      const body = rows.join('');
+      // where rows end (offsets into the body) and the line each row starts on
+      const ends = new Set<number>();
+      const lineAt = new Map<number, number>([[0, hasHeader ? 1 + countLf(enc.encode(headerText)) : 1]]);
+      let off = 0, line = lineAt.get(0)!;
+      for (const row of rows) {
+        off += enc.encode(row).length;
+        line += countLf(enc.encode(row));
+        ends.add(off);
+        lineAt.set(off, line);
+      }
+      for (const target of [1, 13, 400, 1 << 20]) {
+        const size = trial % 2 === 0 ? () => 1 + Math.floor(r() * 50) : () => 1 + Math.floor(r() * 65536);
+        const { blocks } = await cutAllByBytes(headerText + body, target, hasHeader, size);
+        expect(dec.decode(concatBytes(blocks.map((b) => b.bytes)))).toBe(body);
+        let at = 0, known = true, parsedRows = 0;
+        blocks.forEach((b, i) => {
+          const len = b.bytes.length;
+          expect(len).toBeGreaterThan(0);
+          at += len;
+          expect(ends.has(at)).toBe(true);
+          if (i < blocks.length - 1) expect(len).toBeGreaterThanOrEqual(target);
+          const res = parseCsvChunk({ bytes: b.bytes, rows: null, delimiter: 44, fieldCount: fields, columns: [] });
+          if (!res.ok) throw new Error(res.message);
+          expect(res.lines).toBe(countLf(b.bytes));
+          parsedRows += res.rows;
+          if (b.rows !== null) expect(b.rows).toBe(res.rows);
+          if (b.lines !== null) expect(b.lines).toBe(countLf(b.bytes));
+          // firstLine is given while every earlier block was counted (always for the first)
+          if (i === 0) expect(b.firstLine).toBe(lineAt.get(0));
+          if (b.firstLine !== null) {
+            expect(known).toBe(true);
+            expect(b.firstLine).toBe(lineAt.get(at - len));
+          }
+          known = known && b.lines !== null;
+          if (plain) expect(b.rows).toBeNull();
+        });
+        expect(parsedRows).toBe(nrows);
+      }
+    }
+  });
+
+  it('a row longer than maxRowBytes after uncounted blocks: its line is relative to them', async () => {
+    const text = 'a,b\n' + '1,2\n'.repeat(50) + '3,' + '4'.repeat(3000) + '\n5,6\n';
+    await expect(cutAllByBytes(text, 16, true, () => 64, 1000)).rejects.toMatchObject({
+      name: 'CsvCutError', kind: 'size', relative: true, line: 1, message: expect.stringMatching(/^row at line \+1 is longer than 1000 bytes$/),
+    });
+    // before any block was cut the line is known; an open quote says so
+    await expect(cutAllByBytes('a,b\n"' + 'x'.repeat(3000), 16, true, () => 64, 1000)).rejects.toMatchObject({
+      name: 'CsvCutError', kind: 'quote', relative: false, line: 2,
+      message: 'row at line 2 is longer than 1000 bytes (unterminated quoted field?)',
+    });
+  });
+});
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

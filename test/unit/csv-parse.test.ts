@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { parseCsvChunk, type CsvChunk, type CsvParseResult } from '../../src/parse/csv.js';
+import { csvValuesBound, parseCsvChunk, type CsvChunk, type CsvParseResult } from '../../src/parse/csv.js';
 import { parseNumberString } from '../../src/parse/number.js';
 import { countRows } from '../../src/read/csv-cut.js';
 import { mulberry32 } from '../helpers/rng.js';
@@ -255,5 +255,72 @@ describe('fast path vs RFC 4180 path', () => {
       if (!res.ok) throw new Error(JSON.stringify(res));
       expect(bitsEqual(res.values, want)).toBe(true);
     }
+  });
+});
+
+describe('parseCsvChunk without a row count (chunks cut by size)', () => {
+  const uncounted = (text: string, fieldCount: number, columns: number[], out?: Float64Array) =>
+    parseCsvChunk({ bytes: enc.encode(text), rows: null, delimiter: 44, fieldCount, columns, ...(out ? { out } : {}) });
+
+  it('counts rows and newlines, and gives the values of the counted parse', () => {
+    const r = mulberry32(99);
+    for (let t = 0; t < 200; t++) {
+      const fields = 1 + Math.floor(r() * 4);
+      const n = Math.floor(r() * 40);
+      const nl = r() < 0.5 ? '\r\n' : '\n';
+      let text = '';
+      for (let i = 0; i < n; i++) {
+        const cells = Array.from({ length: fields }, () => {
+          const k = r();
+          return k < 0.7 ? String((r() - 0.5) * 100) : k < 0.85 ? `"${r()}"` : k < 0.95 ? '' : '"a\nb"';
+        });
+        text += cells.join(',') + (i < n - 1 || r() < 0.7 ? nl : '');
+      }
+      const cols = [fields - 1, 0];
+      const counted = parseCsvChunk(chunk(text, fields, cols));
+      const got = uncounted(text, fields, cols);
+      if (!counted.ok || !got.ok) {
+        // text cells in selected columns: both report the same error
+        expect(got).toEqual(counted);
+        continue;
+      }
+      expect(got.rows).toBe(countRows(enc.encode(text)));
+      expect(got.lines).toBe((text.match(/\n/g) ?? []).length);
+      expect(bitsEqual(got.values, counted.values)).toBe(true);
+      expect(counted.rows).toBe(got.rows);
+      expect(counted.lines).toBe(got.lines);
+    }
+  });
+
+  it('the bound holds for the densest rows: one byte per field', () => {
+    for (const [text, fields, rows] of [
+      ['\n\n\n', 1, 3], ['\n\n\n1', 1, 4], [',,\n,,\n,,', 3, 3], [',\n,\n', 2, 2], ['1', 1, 1], ['', 1, 0],
+    ] as const) {
+      const bytes = enc.encode(text);
+      const bound = csvValuesBound(bytes.length, fields, fields);
+      // exactly the bound's space: a row beyond it would be an internal error, not a lost value
+      const res = uncounted(text, fields, Array.from({ length: fields }, (_, i) => i), new Float64Array(bound));
+      if (!res.ok) throw new Error(res.message);
+      expect(res.rows).toBe(rows);
+      expect(res.values.length).toBe(rows * fields);
+      expect(rows * fields).toBeLessThanOrEqual(bound);
+    }
+  });
+
+  it('a short row is an error within the bound, found when that row is parsed', () => {
+    const res = uncounted('1,2\n3\n', 2, [0, 1], new Float64Array(csvValuesBound(6, 2, 2)));
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res).toMatchObject({ kind: 'fields', row: 1, line: 1 });
+  });
+
+  it('uses the given space when it is large enough, and only then', () => {
+    const out = new Float64Array(16);
+    const a = uncounted('1,2\n3,4\n', 2, [0, 1], out);
+    if (!a.ok) throw new Error(a.message);
+    expect(a.values.buffer).toBe(out.buffer);
+    expect(Array.from(a.values)).toEqual([1, 2, 3, 4]);
+    const b = uncounted('1,2\n3,4\n', 2, [0, 1], new Float64Array(2));
+    if (!b.ok) throw new Error(b.message);
+    expect(Array.from(b.values)).toEqual([1, 2, 3, 4]);
   });
 });
