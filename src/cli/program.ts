@@ -94,7 +94,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
     .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt)
-    .option('--chunk-rows <N>', 'rows per unit of work (default: about 128 Ki values per chunk)', positiveInt)
+    .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt)
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')

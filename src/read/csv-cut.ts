@@ -16,8 +16,9 @@
  * parseCsvChunk reports it as kind 'quote'.
  *
  * A UTF-8 BOM at the start of the file is dropped. Each block's `bytes` is a fresh Uint8Array at
- * offset 0 of its own ArrayBuffer (safe to transfer; the buffer may have up to ~25% slack beyond
- * `byteLength`). Memory stays bounded by about one block plus one source chunk: source chunks
+ * offset 0 of its own ArrayBuffer (safe to transfer; the buffer may have slack beyond `byteLength`:
+ * up to ~25% when cut by rows, one source chunk when cut by size). Memory stays bounded by about
+ * one block plus one source chunk: source chunks
  * are copied, never retained, and a block spanning many chunks grows geometrically.
  */
 
@@ -312,16 +313,15 @@ class Acc {
     this.len = need;
   }
 
-  /** Hand out bytes [0, cut) as an independent buffer; keep [cut, len) (copied to a fresh buffer). */
+  /** Hand out bytes [0, cut) (a view: the buffer goes with it); keep [cut, len), copied to a fresh buffer. */
   split(cut: number): Uint8Array {
     const len = this.len;
     const rest = len - cut;
     const old = this.buf;
-    const out = old.length > cut + (cut >> 2) ? old.slice(0, cut) : old.subarray(0, cut);
     this.buf = new Uint8Array(Math.max(this.hint, rest * 2));
     this.buf.set(old.subarray(cut, len));
     this.len = rest;
-    return out;
+    return old.subarray(0, cut);
   }
 
   /** Hand out the contents (plus src[s, e)) as an independent buffer and reset. */
@@ -563,7 +563,8 @@ export function cutCsv(
   async function* cutByBytes(target: number): AsyncGenerator<RowBlock> {
     if (!Number.isInteger(target) || target < 1) throw new RangeError(`bytesPerBlock must be a positive integer, got ${target}`);
     const acc = new Acc();
-    acc.hint = target + (target >> 2) + 64 * 1024;
+    // room for a block and one more source chunk (1 MiB from files): no growing and copying
+    acc.hint = target + (1 << 20) + 64 * 1024;
     let firstLine: number | null = dataFirstLine;
     let need = target; // look for a cut once this many bytes are held (grows while a row is longer)
     try {
@@ -593,8 +594,9 @@ export function cutCsv(
                 firstLine === null,
               );
             }
-            // look again once the held bytes double, and before the row can pass the limit unseen
-            need = Math.max(acc.len + 1, Math.min(2 * acc.len, maxRow + 1));
+            // look again with the next source chunk, or for a long row once the held bytes double
+            // (no quadratic rescans), and before the row can pass the limit unseen
+            need = acc.len < 2 * target ? acc.len + 1 : Math.min(2 * acc.len, maxRow + 1);
             break;
           }
           need = target;
