@@ -40,6 +40,12 @@ export interface CsvChunk {
    * csvValuesBound(bytes.length, fieldCount, columns.length).
    */
   out?: Float64Array;
+  /**
+   * Values per row of each output matrix; divides columns.length (default: columns.length, one
+   * row-major matrix). Columns [g·w, (g+1)·w) form matrix g, rows × w: roles of equal width come
+   * out ready to use, without copying them out of one wide matrix.
+   */
+  groupWidth?: number;
 }
 
 /**
@@ -65,14 +71,16 @@ export interface CsvParseError {
   value: string;
   kind: CsvErrorKind;
   message: string;
-  /** the values of the rows before `row` (row-major, as on success); see parseCsvChunk */
-  before?: Float64Array;
+  /** the values of the rows before `row` (laid out as `groups` on success); see parseCsvChunk */
+  before?: Float64Array[];
 }
 
 export type CsvParseResult =
   | {
       ok: true;
-      /** row-major rows × columns.length */
+      /** the matrices of `groupWidth` columns each (row-major rows × groupWidth), in column order */
+      groups: Float64Array[];
+      /** groups[0]: with the default groupWidth, all values, row-major rows × columns.length */
       values: Float64Array;
       rows: number;
       /** '\n' bytes in the chunk (physical lines it spans, less one if the last row has no newline) */
@@ -151,7 +159,17 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
     throw new RangeError(`invalid CSV delimiter byte ${delimiter}`);
   }
   const nc = columns.length;
-  // slot[f] = first output column taking field f, or -1
+  const w = chunk.groupWidth ?? Math.max(nc, 1);
+  if (!Number.isInteger(w) || w < 1 || nc % w !== 0) throw new RangeError(`groupWidth ${w} does not divide ${nc} columns`);
+  // rows null: parse up to the bound and count (the rows are only checked against it)
+  const exact = rows !== null;
+  const maxRows = exact ? rows : Math.floor(bytes.length / Math.max(1, fieldCount)) + 1;
+  const groupSize = maxRows * w;
+  const cap = maxRows * nc;
+  const space = chunk.out !== undefined && chunk.out.length >= cap ? chunk.out : new Float64Array(cap);
+  // where output column j of row r goes: at(j) + r·w
+  const at = (j: number): number => Math.floor(j / w) * groupSize + (j % w);
+  // slot[f] = place of the first output column taking field f, or -1
   const slot = new Int32Array(Math.max(fieldCount, 0)).fill(-1);
   const dupTo: number[] = [];
   const dupFrom: number[] = [];
@@ -160,32 +178,28 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
     if (!Number.isInteger(f) || f < 0 || f >= fieldCount) {
       throw new RangeError(`column index ${f} out of range for ${fieldCount} fields`);
     }
-    if (slot[f] === -1) slot[f] = j;
+    if (slot[f] === -1) slot[f] = at(j);
     else {
-      dupTo.push(j);
+      dupTo.push(at(j));
       dupFrom.push(slot[f]!);
     }
   }
-  // rows null: parse up to the bound and count (the rows are only checked against it)
-  const exact = rows !== null;
-  const cap = exact ? rows * nc : csvValuesBound(bytes.length, fieldCount, nc);
-  const space = chunk.out !== undefined && chunk.out.length >= cap ? chunk.out : new Float64Array(cap);
-  const maxRows = exact ? rows : nc > 0 ? cap / nc : Math.floor(bytes.length / Math.max(1, fieldCount)) + 1;
   // The plain path gives up (returns QUOTED) as soon as it meets a '"' byte; this is cheaper
   // than a separate bytes.indexOf(34) pass over the whole chunk.
-  let err = parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, nc, space);
-  if (err === QUOTED) err = parseQuoted(bytes, maxRows, exact, delimiter, fieldCount, slot, nc, space);
+  let err = parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space);
+  if (err === QUOTED) err = parseQuoted(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space);
   // on an error, the rows before it are complete: a caller can look for earlier problems there
   const n = err !== null ? err.row : parsedRows;
-  const values = space.subarray(0, n * nc);
   if (dupTo.length > 0) {
-    for (let r = 0, base = 0; r < n; r++, base += nc) {
-      for (let k = 0; k < dupTo.length; k++) values[base + dupTo[k]!] = values[base + dupFrom[k]!]!;
+    for (let r = 0, base = 0; r < n; r++, base += w) {
+      for (let k = 0; k < dupTo.length; k++) space[base + dupTo[k]!] = space[base + dupFrom[k]!]!;
     }
   }
-  if (err !== null) return { ...err, before: values };
+  const groups: Float64Array[] = [];
+  for (let g = 0; g * w < Math.max(nc, 1); g++) groups.push(space.subarray(g * groupSize, g * groupSize + n * (nc === 0 ? 0 : w)));
+  if (err !== null) return { ...err, before: groups };
   const lines = parsedLines - (bytes.length > 0 && bytes[bytes.length - 1] !== LF ? 1 : 0);
-  return { ok: true, values, rows: n, lines };
+  return { ok: true, groups, values: groups[0]!, rows: n, lines };
 }
 
 /** Set by parsePlain / parseQuoted on success: rows parsed, and row ends plus newlines inside quotes. */
@@ -221,7 +235,7 @@ function parsePlain(
   delim: number,
   fieldCount: number,
   slot: Int32Array,
-  nc: number,
+  stride: number,
   out: Float64Array,
 ): CsvParseError | null {
   const n = b.length;
@@ -232,7 +246,7 @@ function parsePlain(
   while (pos < n) {
     if (row >= rows) throw rowCountMismatch(rows, row + 1, exact);
     const rowStart = pos;
-    const base = row * nc;
+    const base = row * stride;
     let f = 0;
     for (;;) {
       const sl = f < fieldCount ? slot[f]! : -1;
@@ -307,7 +321,7 @@ function parseQuoted(
   delim: number,
   fieldCount: number,
   slot: Int32Array,
-  nc: number,
+  stride: number,
   out: Float64Array,
 ): CsvParseError | null {
   const n = b.length;
@@ -320,7 +334,7 @@ function parseQuoted(
     if (row >= rows) throw rowCountMismatch(rows, row + 1, exact);
     const rowStart = pos;
     const rowLine = line;
-    const base = row * nc;
+    const base = row * stride;
     let f = 0;
     for (;;) {
       const sl = f < fieldCount ? slot[f]! : -1;

@@ -53,32 +53,53 @@ function lineAt(part: CsvPart, offset: number): { line: number; relativeLine?: t
  * row fails in another way.
  */
 interface ParsedPart {
-  readonly values: Float64Array;
+  /** rows × groupWidth matrices of consecutive value positions, in order (see roleGroupWidth) */
+  readonly groups: Float64Array[];
+  readonly groupWidth: number;
   readonly rows: number;
   readonly lines?: number;
   readonly failure?: TaskError;
 }
 
-/** Parse one input part into a rows × width matrix (a view of this thread's parse space). */
+/**
+ * When the roles read from input `index` all have one width w and tile its value positions in
+ * order, the parse can lay each role out as its own matrix (groupWidth w): no copying roles out
+ * of the wide row afterwards. Otherwise the whole row width (one matrix; roles are extracted).
+ */
+function roleGroupWidth(plan: ChunkTask['plan'], index: number, width: number): number {
+  const refs: RoleRef[] = [];
+  for (const name of ROLES) {
+    const ref = plan.roles[name];
+    if (ref && ref.input === index) refs.push(ref);
+  }
+  if (refs.length === 0) return width;
+  const w = refs[0]!.width;
+  if (refs.some((r) => r.width !== w) || w === 0 || refs.length * w !== width) return width;
+  const starts = refs.map((r) => r.start).sort((a, b) => a - b);
+  return starts.every((st, k) => st === k * w) ? w : width;
+}
+
+/** Parse one input part into matrices of its value positions (views of this thread's parse space). */
 function parsePart(task: ChunkTask, index: number): ParsedPart {
   const part = task.parts[index]!;
   const info = task.plan.inputs[index]!;
   if (part.kind === 'csv') {
     const nc = part.fields.length;
     const need = task.rows !== null ? task.rows * nc : csvValuesBound(part.bytes.length, part.fieldCount, nc);
+    const groupWidth = roleGroupWidth(task.plan, index, nc);
     const r = parseCsvChunk({
       bytes: part.bytes, rows: task.rows, delimiter: part.delimiter,
-      fieldCount: part.fieldCount, columns: part.fields, out: space(index, need),
+      fieldCount: part.fieldCount, columns: part.fields, out: space(index, need), groupWidth,
     });
     if (!r.ok) {
       const pos = r.kind === 'number' ? part.fields.indexOf(r.field) : -1;
       const col = pos >= 0 ? info.columns[pos] : null;
       return {
-        values: r.before!, rows: r.row,
+        groups: r.before!, groupWidth, rows: r.row,
         failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}) },
       };
     }
-    return { values: r.values, rows: r.rows, lines: r.lines };
+    return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines };
   }
   const rows = task.rows;
   if (rows === null) throw new Error('internal: an Arrow chunk without a row count');
@@ -90,7 +111,7 @@ function parsePart(task: ChunkTask, index: number): ParsedPart {
     sliceToFloat64(s, out, width, offset);
     offset += s.width;
   }
-  return { values: out, rows };
+  return { groups: [out], groupWidth: width, rows };
 }
 
 /** Copy value positions [start, start+width) of each row out of a parsed part. */
@@ -167,7 +188,6 @@ export function runChunk(task: ChunkTask): TaskResult {
 function runChunkUnsafe(task: ChunkTask): TaskResult {
   const { plan } = task;
   const parts = task.parts.map((_, i) => parsePart(task, i));
-  const parsed = parts.map((p) => p.values);
   const widths = task.parts.map(partWidth);
   // A parse error is reported after the rows before it have been checked (NaN policy, kernels):
   // the first problem in the file wins, whatever the chunking.
@@ -185,8 +205,11 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
     const ref = plan.roles[name];
     if (!ref) continue;
     refs[name] = ref;
-    const w = widths[ref.input]!;
-    roles[name] = extract(parsed[ref.input]!.subarray(0, rows * w), w, ref, rows);
+    const p = parts[ref.input]!;
+    const gw = p.groupWidth;
+    roles[name] = gw === widths[ref.input]
+      ? extract(p.groups[0]!.subarray(0, rows * gw), gw, ref, rows)
+      : p.groups[ref.start / gw]!.subarray(0, rows * gw);
   }
 
   // NaN policy: count, drop rows, or fail on the first NaN (row-major, roles in order).

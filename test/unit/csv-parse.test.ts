@@ -324,3 +324,37 @@ describe('parseCsvChunk without a row count (chunks cut by size)', () => {
     expect(Array.from(b.values)).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('parseCsvChunk groupWidth (roles laid out as their own matrices)', () => {
+  it('each group equals its columns cut out of the row-major parse, counted or not, with repeated columns', () => {
+    const r = mulberry32(2024);
+    for (let t = 0; t < 150; t++) {
+      const fields = 1 + Math.floor(r() * 6);
+      const w = 1 + Math.floor(r() * 3);
+      const ng = 1 + Math.floor(r() * 3);
+      const columns = Array.from({ length: w * ng }, () => Math.floor(r() * fields));
+      const n = Math.floor(r() * 30);
+      let text = '';
+      for (let i = 0; i < n; i++) {
+        text += Array.from({ length: fields }, () => (r() < 0.2 ? `"${(r() * 9).toFixed(2)}"` : String((r() - 0.5) * 1e3))).join(',') + '\n';
+      }
+      const wide = parseCsvChunk(chunk(text, fields, columns));
+      if (!wide.ok) throw new Error(wide.message);
+      for (const rows of [n, null]) {
+        const bytes = enc.encode(text);
+        const got = parseCsvChunk({ bytes, rows, delimiter: 44, fieldCount: fields, columns, groupWidth: w });
+        if (!got.ok) throw new Error(got.message);
+        expect(got.groups).toHaveLength(ng);
+        got.groups.forEach((g, gi) => {
+          const want = new Float64Array(n * w);
+          for (let row = 0; row < n; row++) for (let k = 0; k < w; k++) want[row * w + k] = wide.values[row * w * ng + gi * w + k]!;
+          expect(bitsEqual(g, want)).toBe(true);
+        });
+      }
+    }
+  });
+
+  it('refuses a width that does not divide the columns', () => {
+    expect(() => parseCsvChunk({ ...chunk('1,2,3\n', 3, [0, 1, 2]), groupWidth: 2 })).toThrow(RangeError);
+  });
+});
