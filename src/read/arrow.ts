@@ -19,15 +19,8 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import {
-  RecordBatchReader,
-  DataType,
-  Type,
-  type Data,
-  type Field,
-  type RecordBatch,
-  type Schema,
-} from 'apache-arrow';
+import type { Data, DataType as DataTypeT, Field, RecordBatch, RecordBatchReader as RecordBatchReaderT, Schema } from 'apache-arrow';
+import { RecordBatchReader, DataType, Type } from './arrow-lib.js';
 import { DataError } from '../errors.js';
 import { concat, readHead, replay } from './bytes.js';
 
@@ -694,7 +687,7 @@ async function checkBlock(fh: fsp.FileHandle, block: { offset: number; meta: num
 // ---------------------------------------------------------------------------------------------
 // Types
 
-function numericKind(t: DataType): NumericKind | null {
+function numericKind(t: DataTypeT): NumericKind | null {
   if (DataType.isInt(t)) {
     const w = (t as unknown as { bitWidth: number }).bitWidth;
     const s = (t as unknown as { isSigned: boolean }).isSigned;
@@ -727,17 +720,17 @@ function fieldInfo(f: Field): ArrowFieldInfo {
 }
 
 function fieldInfoOf(f: Field): ArrowFieldInfo {
-  const t = f.type as DataType;
+  const t = f.type as DataTypeT;
   const type = String(t);
   const plain = numericKind(t);
   if (plain) return { name: f.name, kind: plain, listSize: null, isList: false, type };
   if (t.typeId === Type.FixedSizeList) {
-    const child = (t.children[0] as Field).type as DataType;
+    const child = (t.children[0] as Field).type as DataTypeT;
     const kind = numericKind(child);
     const size = (t as unknown as { listSize: number }).listSize;
     if (kind && Number.isInteger(size) && size >= 0) return { name: f.name, kind, listSize: size, isList: false, type };
   } else if (t.typeId === Type.List) {
-    const kind = numericKind((t.children[0] as Field).type as DataType);
+    const kind = numericKind((t.children[0] as Field).type as DataTypeT);
     if (kind) return { name: f.name, kind, listSize: null, isList: true, type };
   }
   return { name: f.name, kind: null, listSize: null, isList: false, type };
@@ -807,7 +800,7 @@ function bitSet(b: Uint8Array, i: number): boolean {
 
 type Input = { path: string } | { stream: AsyncIterable<Uint8Array>; name: string };
 
-type AnyReader = RecordBatchReader & AsyncIterable<RecordBatch>;
+type AnyReader = RecordBatchReaderT & AsyncIterable<RecordBatch>;
 
 
 
