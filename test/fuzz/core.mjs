@@ -433,6 +433,9 @@ export function generateCase(seed, i) {
   while (losses.length < nl) { const l = rng.pick(lossKeys); if (!losses.includes(l)) losses.push(l); }
   const beta = losses.includes('smooth_l1') && rng.chance(0.4) ? rng.pick([0, 0.5, 2.5, 1e-3, 100, -1]) : undefined;
   const delta = losses.includes('huber') && rng.chance(0.4) ? rng.pick([0.5, 3, 1e-3, 0]) : undefined;
+  const chunkRows = rng.chance(0.5) ? rng.pick([1, 2, 3, 7, 64, 1000, 65536]) : null;
+  // without --chunk-rows one CSV input is cut by size: tiny sizes make many chunks (test hook)
+  const chunkBytes = chunkRows === null && rng.chance(0.5) ? rng.pick([1, 5, 64, 4096]) : null;
   return {
     seed, index: i, desc,
     files: files.map((f, k) => ({ role: f.role, file: `${f.role}${f.ext}`, bytes: f.bytes, stdin: stdinIndex === k })),
@@ -441,8 +444,13 @@ export function generateCase(seed, i) {
     nanPolicy: rng.weighted([[80, 'propagate'], [15, 'omit'], [5, 'raise']]),
     predCols, targetCols, header, delimiter: explicitDelim,
     workers: rng.weighted([[30, 1], [40, 2], [20, 3], [10, 4]]),
-    chunkRows: rng.chance(0.5) ? rng.pick([1, 2, 3, 7, 64, 1000, 65536]) : null,
+    chunkRows, chunkBytes,
   };
+}
+
+/** Environment additions of a case (the test hooks it sets). */
+export function caseEnv(c) {
+  return c.chunkBytes !== null ? { LOSSEVAL_TEST_CHUNK_BYTES: String(c.chunkBytes) } : {};
 }
 
 export function caseArgs(c, dir) {
@@ -482,7 +490,7 @@ export function runSpawned(c, dir, timeoutMs = TIMEOUT_MS) {
     const full = useTime ? ['-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [BIN, ...args];
     const sf = c.files.find((f) => f.stdin);
     const stdinFd = sf ? openSync(join(dir, sf.file), 'r') : 'ignore';
-    const child = spawn(cmd, full, { cwd: dir, stdio: [stdinFd, 'pipe', 'pipe'], detached: true });
+    const child = spawn(cmd, full, { cwd: dir, stdio: [stdinFd, 'pipe', 'pipe'], detached: true, env: { ...process.env, ...caseEnv(c) } });
     if (typeof stdinFd === 'number') closeSync(stdinFd);
     const out = [], err = [];
     child.stdout.on('data', (b) => out.push(b));
@@ -556,7 +564,7 @@ export class RunnerPool {
       const timer = setTimeout(() => { r.pending = null; resolve({ id, timedOut: true, code: null, stdout: '', stderr: '', maxRSS: 0 }); r.child.kill('SIGKILL'); }, timeoutMs);
       r.pending = { id, resolve: (m) => { clearTimeout(timer); resolve(m); } };
       if (r.dead) { r.pending = null; clearTimeout(timer); resolve({ id, crashed: true, code: null, stdout: '', stderr: `runner dead before the case: ${r.stderr.slice(-4000)}`, maxRSS: 0 }); return; }
-      r.child.send({ id, args: caseArgs(c, dir), stdin: sf ? join(dir, sf.file) : null }, (e) => {
+      r.child.send({ id, args: caseArgs(c, dir), stdin: sf ? join(dir, sf.file) : null, env: caseEnv(c) }, (e) => {
         if (e && r.pending) { const p = r.pending; r.pending = null; p.resolve({ id, crashed: true, code: null, stdout: '', stderr: `send failed: ${e.message} ${r.stderr.slice(-4000)}`, maxRSS: 0 }); }
       });
     });
@@ -736,7 +744,7 @@ export async function fuzz({ refUrl = referenceUrl(), timeoutMs = TIMEOUT_MS, se
     ran++;
     for (const n of cl.notes) notes.push({ index: i, note: n, desc: c.desc });
     if (FAILURES.includes(cl.outcome)) {
-      const f = { index: i, outcome: cl.outcome, why: cl.why, desc: c.desc, args: caseArgs(c, '.'), ref, dir: null };
+      const f = { index: i, outcome: cl.outcome, why: cl.why, desc: c.desc, args: caseArgs(c, '.'), env: caseEnv(c), ref, dir: null };
       if (failDir) {
         const fd = join(failDir, `${cl.outcome}-${seed}-${i}`);
         mkdirSync(dirname(fd), { recursive: true });
@@ -744,7 +752,7 @@ export async function fuzz({ refUrl = referenceUrl(), timeoutMs = TIMEOUT_MS, se
         const stdinFile = c.files.find((x) => x.stdin)?.file;
         writeFileSync(join(fd, 'case.json'), JSON.stringify({
           seed, index: i, outcome: cl.outcome, why: cl.why, desc: c.desc, reference: ref,
-          repro: `cd ${fd} && node ${BIN} ${caseArgs(c, '.').map(shq).join(' ')}${stdinFile ? ` < ${stdinFile}` : ''}`,
+          repro: `cd ${fd} && ${Object.entries(caseEnv(c)).map(([k, v]) => `${k}=${v} `).join('')}node ${BIN} ${caseArgs(c, '.').map(shq).join(' ')}${stdinFile ? ` < ${stdinFile}` : ''}`,
           result: res && { code: res.code, stdout: res.stdout, stderr: res.stderr.slice(0, 4000), maxRSS: res.maxRSS },
         }, null, 2));
         f.dir = fd;
