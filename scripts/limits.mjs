@@ -2,13 +2,15 @@
 // Limits: inputs past 4 GiB and past 2^31 rows/lines, and hostile Arrow metadata. Not part of
 // `npm test` (it writes ~8.6 GB under the temp directory and takes minutes):
 //
-//   npm run build && node scripts/limits.mjs [--dir DIR] [--keep] [--only csv|arrow-hostile|arrow-big]
+//   npm run build && node scripts/limits.mjs [--dir DIR] [--keep] [--only csv|csv-one|arrow-hostile|arrow-big]
 //
 // 1. csv: two one-column CSV files (no header) of R = 2^31 + 2^20 lines each, 2 bytes a line, so each
 //    is 2^32 + 2^21 bytes (> 4 GiB): preds line i holds i mod 10, targets all 0. The answer is known
 //    in closed form (l1 sum = Σ d, mse sum = Σ d², mean = sum / R with one rounding).
 //    a) a bad value at line L = 2^31 + 12345 must be reported as `line 2147495993`, exit 1;
 //    b) with it repaired in place: exit 0, `rows` = R, exact sums and means, the state's elements.
+// 1b. csv-one: one two-column CSV file of R lines "d,0" (4 bytes a line, > 8 GiB), cut by size, so
+//    its line numbers come from the workers' line counts: the same two checks.
 // 2. arrow-hostile: small Arrow IPC files/streams whose metadata claims 2^40 rows, 2^40-byte buffers,
 //    huge metadata lengths or footer blocks must fail with one error line, fast, in little memory.
 // 3. arrow-big (with --arrow-big): an Arrow IPC file over 4 GiB (record batches of 2^20 float64 rows),
@@ -131,6 +133,56 @@ async function csvLimits() {
   if (!KEEP) { rmSync(P, { force: true }); rmSync(T, { force: true }); }
 }
 
+// 1b. One CSV file past 8 GiB and 2^31 lines: without --chunk-rows it is cut by size and its
+// lines are counted by the workers, so line numbers past 2^31 are put together from the counts
+// of thousands of chunks. Lines "d,0" with d = i mod 10, as above.
+async function csvOneLimits() {
+  const R = 2 ** 31 + 2 ** 20;
+  const L = 2 ** 31 + 54321;
+  const F = join(DIR, 'both-8g.csv');
+  const size = 4 * R;
+  let t0 = Date.now();
+  if (!existsSync(F) || statSync(F).size !== size) {
+    const fd = openSync(F, 'w');
+    const BLOCK = 16 << 20;
+    const buf = Buffer.alloc(BLOCK * 4);
+    for (let i = 0; i < BLOCK; i++) buf.write(',0\n', 4 * i + 1, 'latin1');
+    for (let start = 0; start < R; start += BLOCK) {
+      const n = Math.min(BLOCK, R - start);
+      for (let i = 0; i < n; i++) buf[4 * i] = 48 + ((start + i) % 10);
+      let off = 0;
+      while (off < 4 * n) off += writeSync(fd, buf, off, 4 * n - off);
+    }
+    closeSync(fd);
+  }
+  process.stdout.write(`generated ${size} bytes (${(size / 2 ** 30).toFixed(3)} GiB, ${R} lines) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  const fd = openSync(F, 'r+');
+  writeSync(fd, Buffer.from('x'), 0, 1, 4 * (L - 1));
+  const argv = ['--no-header', '--no-progress', '--pred-cols', '0', '--target-cols', '1'];
+  let r = await run(['-l', 'l1', ...argv, F]);
+  process.stdout.write(`  error run: ${r.seconds.toFixed(0)} s, peak RSS ${mb(r.maxRSS)}: ${r.stderr.trim()}\n`);
+  check(r.code === 1 && r.stdout === '' && r.stderr.trim() === `losseval: error: ${F}: line ${L}, column "0": not a number: "x"`,
+    `one file: bad value at line ${L} (past 2^31) is named exactly, exit 1`);
+  writeSync(fd, Buffer.from(String((L - 1) % 10)), 0, 1, 4 * (L - 1));
+  closeSync(fd);
+  const full = Math.floor(R / 10), rest = R % 10;
+  let s1 = full * 45, s2 = full * 285;
+  for (let d = 0; d < rest; d++) { s1 += d; s2 += d * d; }
+  t0 = Date.now();
+  r = await run(['-l', 'l1,mse', '--json', ...argv, F]);
+  process.stdout.write(`  full run: ${r.seconds.toFixed(0)} s (${(size / 2 ** 20 / r.seconds).toFixed(0)} MB/s), peak RSS ${mb(r.maxRSS)}\n`);
+  let j = null;
+  try { j = JSON.parse(r.stdout); } catch { /* checked below */ }
+  check(r.code === 0 && j !== null, `one file: exit 0 with JSON (${r.stderr.trim().slice(0, 300)})`);
+  if (j) {
+    check(j.rows === R, `one file: rows = ${j.rows}, expected ${R}`);
+    const v = Object.fromEntries(j.losses.map((l) => [l.name, l]));
+    check(v.l1?.value === s1 / R, `one file: l1 mean = ${v.l1?.value}, expected ${s1 / R}`);
+    check(v.mse?.value === s2 / R, `one file: mse mean = ${v.mse?.value}, expected ${s2 / R}`);
+  }
+  if (!KEEP) rmSync(F, { force: true });
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Hostile Arrow metadata
 
@@ -230,6 +282,7 @@ async function arrowBig() {
 const t0 = Date.now();
 if (!ONLY || ONLY === 'arrow-hostile') await arrowHostile();
 if (!ONLY || ONLY === 'csv') await csvLimits();
+if (!ONLY || ONLY === 'csv-one') await csvOneLimits();
 if (ONLY === 'arrow-big' || args.includes('--arrow-big')) await arrowBig();
 process.stdout.write(`${failures === 0 ? 'all limits hold' : `${failures} failures`} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 if (!KEEP) rmSync(DIR, { recursive: true, force: true });
