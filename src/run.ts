@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import type { RunConfig } from './config.js';
 import { openSource } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
-import { CsvCutError } from './read/csv-cut.js';
+import { CsvCutError, recycleBlockBuffer } from './read/csv-cut.js';
 import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
 import { runChunk } from './pool/chunk.js';
@@ -349,6 +349,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
       throw new DataError(message, at.file !== undefined ? { ...at, file: at.file } : undefined);
     }
     if (single) nextLine = line !== null && r.lines !== undefined ? line + r.lines : null;
+    if (r.recycled) for (const b of r.recycled) recycleBlockBuffer(b);
     rows += r.rows;
     nanValues += r.nanValues;
     omittedRows += r.omitted;

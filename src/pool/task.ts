@@ -24,6 +24,8 @@ export interface CsvPart {
   readonly firstLine: number | null;
   /** Field indices to parse, in the order of the part's value positions. */
   readonly fields: readonly number[];
+  /** Hand `bytes.buffer` back with the result, for reuse (cut by size: see recycleBlockBuffer). */
+  readonly recycle?: true;
 }
 
 /** Raw Arrow column data of one input file for one chunk: converted in the worker. */
@@ -108,5 +110,7 @@ export type TaskResult =
       readonly csv?: Uint8Array;
       /** … or the output columns. */
       readonly columns?: readonly Float64Array[];
+      /** The chunk's CSV byte buffers, handed back from a worker for reuse. */
+      readonly recycled?: readonly ArrayBuffer[];
     }
   | { readonly ok: false; readonly seq: number; readonly error: TaskError };

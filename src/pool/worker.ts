@@ -14,11 +14,18 @@ export default function work(task: ChunkTask): unknown {
     if (FAULT[1] === 'exit') process.exit(7);
     throw new Error('injected fault');
   }
-  const result: TaskResult = runChunk(task);
+  let result: TaskResult = runChunk(task);
   const transfer: ArrayBuffer[] = [];
   if (result.ok) {
     if (result.csv) transfer.push(result.csv.buffer as ArrayBuffer);
     if (result.columns) for (const c of result.columns) transfer.push(c.buffer as ArrayBuffer);
+    // The CSV bytes go back to the main thread for reuse (recycleBlockBuffer): left here, dead
+    // chunks pile up until a collection (measured: ~70 MB more peak RSS per run).
+    const recycled = task.parts.flatMap((p) => (p.kind === 'csv' && p.recycle ? [p.bytes.buffer as ArrayBuffer] : []));
+    if (recycled.length > 0) {
+      result = { ...result, recycled };
+      transfer.push(...recycled);
+    }
   }
   if (transfer.length === 0) return result;
   return move({ [transferableSymbol]: transfer, [valueSymbol]: result } as never);

@@ -17,8 +17,8 @@
  *
  * A UTF-8 BOM at the start of the file is dropped. Each block's `bytes` is a fresh Uint8Array at
  * offset 0 of its own ArrayBuffer (safe to transfer; the buffer may have slack beyond `byteLength`:
- * up to ~25% when cut by rows, one source chunk when cut by size). Memory stays bounded by about
- * one block plus one source chunk: source chunks
+ * up to ~25% when cut by rows; when cut by size, one source chunk, or more in a reused buffer —
+ * see recycleBlockBuffer). Memory stays bounded by about one block plus one source chunk: source chunks
  * are copied, never retained, and a block spanning many chunks grows geometrically.
  */
 
@@ -292,11 +292,37 @@ function findLastCut(b: Uint8Array, len: number): { cut: number; rows: number | 
   return end < 0 ? { cut: -1, rows: null, lines: null, inQuote: st.inQuote } : { cut: end, rows: st.rows, lines: st.lastRowLfs!, inQuote: false };
 }
 
+/**
+ * Block buffers handed back after use (recycleBlockBuffer, from the workers): reused for later
+ * blocks, so that neither thread keeps allocating buffers that wait for a collection.
+ */
+const spareBuffers: ArrayBuffer[] = [];
+const MAX_SPARE_BUFFERS = 8;
+
+/** Give a block's buffer (RowBlock.bytes.buffer, back from a worker) for reuse by later blocks. */
+export function recycleBlockBuffer(b: ArrayBuffer): void {
+  if (b.byteLength > 0 && spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(b);
+}
+
+/** A buffer of at least `cap` bytes: a spare one if any is large enough (contents undefined). */
+function newBlockBuffer(cap: number): Uint8Array {
+  for (let i = spareBuffers.length - 1; i >= 0; i--) {
+    if (spareBuffers[i]!.byteLength >= cap) return new Uint8Array(spareBuffers.splice(i, 1)[0]!);
+  }
+  return new Uint8Array(cap);
+}
+
 /** Growable byte accumulator whose buffer is handed out as a block. */
 class Acc {
   buf: Uint8Array = new Uint8Array(0);
   len = 0;
   hint = 64 * 1024;
+  /** take new buffers from the spares (blocks cut by size, whose buffers the workers hand back) */
+  reuse = false;
+
+  private alloc(cap: number): Uint8Array {
+    return this.reuse ? newBlockBuffer(cap) : new Uint8Array(cap);
+  }
 
   append(src: Uint8Array, s: number, e: number): void {
     const k = e - s;
@@ -305,7 +331,7 @@ class Acc {
     if (need > this.buf.length) {
       let cap = Math.max(this.hint, this.buf.length * 2, 1024);
       while (cap < need) cap *= 2;
-      const nb = new Uint8Array(cap);
+      const nb = this.alloc(cap);
       nb.set(this.buf.subarray(0, this.len));
       this.buf = nb;
     }
@@ -318,7 +344,7 @@ class Acc {
     const len = this.len;
     const rest = len - cut;
     const old = this.buf;
-    this.buf = new Uint8Array(Math.max(this.hint, rest * 2));
+    this.buf = this.alloc(Math.max(this.hint, rest * 2));
     this.buf.set(old.subarray(cut, len));
     this.len = rest;
     return old.subarray(0, cut);
@@ -565,6 +591,7 @@ export function cutCsv(
     const acc = new Acc();
     // room for a block and one more source chunk (1 MiB from files): no growing and copying
     acc.hint = target + (1 << 20) + 64 * 1024;
+    acc.reuse = true;
     let firstLine: number | null = dataFirstLine;
     let need = target; // look for a cut once this many bytes are held (grows while a row is longer)
     try {

@@ -96,7 +96,10 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
         yield {
           rows: b.rows,
           transfer: [b.bytes.buffer as ArrayBuffer],
-          part: { kind: 'csv', bytes: b.bytes, delimiter, fieldCount: header.fieldCount, firstLine: b.firstLine, fields: selected },
+          part: {
+            kind: 'csv', bytes: b.bytes, delimiter, fieldCount: header.fieldCount, firstLine: b.firstLine, fields: selected,
+            ...(bytesPerChunk !== null ? { recycle: true as const } : {}),
+          },
         };
       }
     },

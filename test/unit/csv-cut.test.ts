@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countRows, cutCsv, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
+import { countRows, cutCsv, recycleBlockBuffer, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
 import { parseCsvChunk } from '../../src/parse/csv.js';
 import { mulberry32 } from '../helpers/rng.js';
 
@@ -397,6 +397,27 @@ describe('cutCsv by bytes (bytesPerBlock)', () => {
         expect(parsedRows).toBe(nrows);
       }
     }
+  });
+
+  it('buffers handed back for reuse are reused, and scribbling on them never shows in later blocks', async () => {
+    const r = mulberry32(77);
+    const rows = Array.from({ length: 20000 }, (_, i) => `${i},${(r() * 1000).toFixed(3)}${i % 97 === 0 ? ',"q\nx"' : ',t'}\n`);
+    const body = rows.join('');
+    const { blocks } = cutCsv(feed(enc.encode('a,b,c\n' + body), () => 1 + Math.floor(r() * 5000)), {
+      rowsPerBlock: 1, bytesPerBlock: 3000, header: true, delimiter: 44,
+    });
+    const seen = new Set<ArrayBufferLike>();
+    let text = '', reused = 0;
+    for await (const b of blocks) {
+      if (seen.has(b.bytes.buffer)) reused++;
+      seen.add(b.bytes.buffer);
+      text += dec.decode(b.bytes);
+      // as a worker would: hand the buffer back; then scribble on it, as its next user may
+      recycleBlockBuffer(b.bytes.buffer as ArrayBuffer);
+      new Uint8Array(b.bytes.buffer).fill(0x21);
+    }
+    expect(text).toBe(body);
+    expect(reused).toBeGreaterThan(0);
   });
 
   it('a row longer than maxRowBytes after uncounted blocks: its line is relative to them', async () => {
