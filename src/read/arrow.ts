@@ -36,6 +36,9 @@ export interface ArrowFieldInfo {
   isList: boolean;
   /** The Arrow type as arrow-js prints it (`Float64`, `FixedSizeList[3]<Float32>`, `Utf8`…), for messages. */
   type: string;
+  /** The schema allows nulls in the column / in a list's values (a batch holding nulls where it does not is corrupt). */
+  nullable?: boolean;
+  childNullable?: boolean;
 }
 
 /** Raw data of one column for a contiguous run of rows; transferable. */
@@ -722,16 +725,19 @@ function fieldInfo(f: Field): ArrowFieldInfo {
 function fieldInfoOf(f: Field): ArrowFieldInfo {
   const t = f.type as DataTypeT;
   const type = String(t);
+  const nullable = f.nullable !== false;
   const plain = numericKind(t);
-  if (plain) return { name: f.name, kind: plain, listSize: null, isList: false, type };
-  if (t.typeId === Type.FixedSizeList) {
-    const child = (t.children[0] as Field).type as DataTypeT;
-    const kind = numericKind(child);
-    const size = (t as unknown as { listSize: number }).listSize;
-    if (kind && Number.isInteger(size) && size >= 0) return { name: f.name, kind, listSize: size, isList: false, type };
-  } else if (t.typeId === Type.List) {
-    const kind = numericKind((t.children[0] as Field).type as DataTypeT);
-    if (kind) return { name: f.name, kind, listSize: null, isList: true, type };
+  if (plain) return { name: f.name, kind: plain, listSize: null, isList: false, type, nullable };
+  if (t.typeId === Type.FixedSizeList || t.typeId === Type.List) {
+    const childField = t.children[0] as Field;
+    const kind = numericKind(childField.type as DataTypeT);
+    const childNullable = childField.nullable !== false;
+    if (t.typeId === Type.FixedSizeList) {
+      const size = (t as unknown as { listSize: number }).listSize;
+      if (kind && Number.isInteger(size) && size >= 0) return { name: f.name, kind, listSize: size, isList: false, type, nullable, childNullable };
+    } else if (kind) {
+      return { name: f.name, kind, listSize: null, isList: true, type, nullable, childNullable };
+    }
   }
   return { name: f.name, kind: null, listSize: null, isList: false, type };
 }
@@ -1104,6 +1110,7 @@ class Source implements ArrowSource {
     if (d.length !== n) throw bad(`the column has ${d.length}`);
     // N.B. arrow-js: `values` and `valueOffsets` start at element 0 of the Data, the bitmaps at bit `offset`.
     if (d.nullCount > 0 && (d.nullBitmap?.length ?? 0) < ((d.offset + n + 7) >> 3)) throw bad('a shorter validity bitmap');
+    if (d.nullCount > 0 && f.nullable === false) throw bad(`${d.nullCount} nulls in a column the schema declares non-nullable`);
     if (f.listSize === null && !f.isList) {
       if ((d.values as Typed).length < n) throw bad(`only ${(d.values as Typed).length} values`);
       return d;
@@ -1124,6 +1131,9 @@ class Source implements ArrowSource {
     if ((child.values as Typed).length < childEnd) throw bad(`only ${(child.values as Typed).length} list values`);
     if (child.nullCount > 0 && (child.nullBitmap?.length ?? 0) < ((child.offset + childEnd + 7) >> 3)) {
       throw bad('a shorter list-value validity bitmap');
+    }
+    if (child.nullCount > 0 && f.childNullable === false) {
+      throw bad(`${child.nullCount} null list values where the schema declares them non-nullable`);
     }
     return d;
   }

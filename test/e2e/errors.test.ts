@@ -6,7 +6,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { expectFailure, workdir, SAMPLES, ROOT } from '../helpers/cli.js';
+import { expectFailure, losseval, workdir, SAMPLES, ROOT } from '../helpers/cli.js';
+import { reference } from '../helpers/reference.js';
 
 let dir: string;
 const file = (name: string, text: string): string => {
@@ -185,5 +186,38 @@ describe('the first problem in the file is reported, whatever the chunking', () 
     for (const chunk of [[], ['--chunk-rows', '1'], ['--chunk-rows', '2']]) {
       await expectError(['-l', 'l1', '--nan-policy', 'raise', ...chunk, 'pn.csv', 'tr.csv'], 1, /pn\.csv: line 4, column "p": NaN value "nan"/);
     }
+  });
+});
+
+describe('nullability', () => {
+  const fx = (f: string): string => join(ROOT, 'test', 'fixtures', 'hostile', f);
+  it('a non-nullable column whose batch carries an all-valid validity buffer is read, as the reference reads it (found by the fuzzer)', async () => {
+    const args = ['-l', 'huber', '-r', 'sum', fx('nulls-preds.arrow'), fx('non-nullable-with-validity.arrows.gz')];
+    const ref = reference({
+      inputs: [
+        { name: 'nulls-preds.arrow', bytes: readFileSync(fx('nulls-preds.arrow')) },
+        { name: 'non-nullable-with-validity.arrows.gz', bytes: readFileSync(fx('non-nullable-with-validity.arrows.gz')) },
+      ],
+      losses: ['huber'], reduction: 'sum', nanPolicy: 'propagate', predCols: null, targetCols: null, header: true, delimiter: null,
+    } as never);
+    expect(ref.status).toBe('ok');
+    const r = await losseval(args, { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe((ref as { stdout: string }).stdout);
+  });
+  it('nulls in a column the schema declares non-nullable are corrupt data', async () => {
+    const { Field, Float64, Schema, RecordBatch, makeData, Struct, RecordBatchStreamWriter } = await import('apache-arrow');
+    const field = new Field('p', new Float64(), false);
+    const values = new Float64Array([1, 2, 3, 4]);
+    const col = makeData({ type: new Float64(), length: 4, nullCount: 1, nullBitmap: new Uint8Array([0b1011]), data: values });
+    const schema = new Schema([field]);
+    const batch = new RecordBatch(schema, makeData({ type: new Struct([field]), length: 4, nullCount: 0, children: [col] }));
+    const w = new RecordBatchStreamWriter();
+    w.write(batch);
+    w.finish();
+    file('nn.arrows', '');
+    writeFileSync(join(dir, 'nn.arrows'), w.toUint8Array(true));
+    file('nn-t.csv', 't\n1\n2\n3\n4\n');
+    await expectError(['-l', 'l1', 'nn.arrows', 'nn-t.csv'], 1, /nn\.arrows: column "p": corrupt Arrow data: the record batch starting at row 1 has 4 rows but 1 nulls in a column the schema declares non-nullable/);
   });
 });
