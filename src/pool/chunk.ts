@@ -48,9 +48,9 @@ function lineAt(part: CsvPart, offset: number): { line: number; relativeLine?: t
 }
 
 /**
- * One parsed input part: rows × width values (a view of this thread's parse space). A part that
- * failed to parse gives its rows before the bad one, and the error to report unless an earlier
- * row fails in another way.
+ * One parsed input part: rows × width values (for CSV, views of this thread's parse space). A
+ * part that failed to parse gives its rows before the bad one, and the error to report unless an
+ * earlier row fails in another way.
  */
 interface ParsedPart {
   /** rows × groupWidth matrices of consecutive value positions, in order (see roleGroupWidth) */
@@ -79,7 +79,7 @@ function roleGroupWidth(plan: ChunkTask['plan'], index: number, width: number): 
   return starts.every((st, k) => st === k * w) ? w : width;
 }
 
-/** Parse one input part into matrices of its value positions (views of this thread's parse space). */
+/** Parse one input part into matrices of its value positions. */
 function parsePart(task: ChunkTask, index: number): ParsedPart {
   const part = task.parts[index]!;
   const info = task.plan.inputs[index]!;
