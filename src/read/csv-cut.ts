@@ -507,13 +507,39 @@ export function cutCsv(
     if (started) throw new Error('cutCsv blocks can be iterated only once');
     started = true;
     await headerPromise;
-    if (opts.bytesPerBlock != null) {
-      yield* cutByBytes(opts.bytesPerBlock);
-      return;
-    }
+    const bytesPerBlock = opts.bytesPerBlock ?? null;
     const N = opts.rowsPerBlock;
-    if (!Number.isInteger(N) || N < 1) throw new RangeError(`rowsPerBlock must be a positive integer, got ${N}`);
+    if (bytesPerBlock !== null) {
+      if (!Number.isInteger(bytesPerBlock) || bytesPerBlock < 1) {
+        throw new RangeError(`bytesPerBlock must be a positive integer, got ${bytesPerBlock}`);
+      }
+    } else if (!Number.isInteger(N) || N < 1) {
+      throw new RangeError(`rowsPerBlock must be a positive integer, got ${N}`);
+    }
     if (eofAfterHeader) return;
+    try {
+      if (bytesPerBlock !== null) yield* cutByBytes(bytesPerBlock);
+      else yield* cutByRows(N);
+    } finally {
+      // close the source when the consumer stops early or an error is thrown
+      await it.return?.();
+    }
+  }
+
+  /** The data's bytes as they come: what the header phase read past the first row, then the rest. */
+  async function* dataChunks(): AsyncGenerator<Uint8Array> {
+    const first = leftover;
+    leftover = new Uint8Array(0);
+    if (first.length > 0) yield first;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+
+  /** Blocks of exactly N rows (the last may be shorter), rows and lines counted. */
+  async function* cutByRows(N: number): AsyncGenerator<RowBlock> {
     const acc = new Acc();
     const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
     let rows = 0; // rows completed in the current block
@@ -522,59 +548,46 @@ export function cutCsv(
     let lastByte = -1;
     let rowStartLfs = 0; // '\n' in the current block before the start of the open row
     let rowStartAcc = 0; // offset in acc of the open row (valid while the block is in acc)
-    try {
-      let chunk: Uint8Array | null = leftover.length > 0 ? leftover : null;
-      leftover = new Uint8Array(0);
-      for (;;) {
-        if (chunk === null) {
-          const r = await it.next();
-          if (r.done) break;
-          chunk = r.value;
-        }
-        const n = chunk.length;
-        if (n > 0) {
-          lastByte = chunk[n - 1]!;
-          let seg = 0;
-          for (;;) {
-            const end = scanRows(chunk, seg, n, N - rows, st);
-            if (st.lastRowLfs! >= 0) {
-              rowStartLfs = lfs + st.lastRowLfs!;
-              rowStartAcc = acc.len + (st.lastRowEnd! - seg);
-            }
-            rows += st.rows;
-            lfs += st.lfs;
-            if (end < 0) {
-              acc.append(chunk, seg, n);
-              if (acc.len - rowStartAcc > maxRow) {
-                throw new CsvCutError(
-                  `row at line ${line + rowStartLfs} is longer than ${maxRow} bytes` +
-                    (st.inQuote ? ' (unterminated quoted field?)' : ''),
-                  line + rowStartLfs,
-                  st.inQuote ? 'quote' : 'size',
-                );
-              }
-              break;
-            }
-            const bytes = acc.take(chunk, seg, end);
-            yield { bytes, rows, firstLine: line, lines: lfs };
-            line += lfs;
-            rows = 0;
-            lfs = 0;
-            rowStartLfs = 0;
-            rowStartAcc = 0;
-            seg = end;
+    for await (const chunk of dataChunks()) {
+      const n = chunk.length;
+      if (n > 0) {
+        lastByte = chunk[n - 1]!;
+        let seg = 0;
+        for (;;) {
+          const end = scanRows(chunk, seg, n, N - rows, st);
+          if (st.lastRowLfs! >= 0) {
+            rowStartLfs = lfs + st.lastRowLfs!;
+            rowStartAcc = acc.len + (st.lastRowEnd! - seg);
           }
+          rows += st.rows;
+          lfs += st.lfs;
+          if (end < 0) {
+            acc.append(chunk, seg, n);
+            if (acc.len - rowStartAcc > maxRow) {
+              throw new CsvCutError(
+                `row at line ${line + rowStartLfs} is longer than ${maxRow} bytes` +
+                  (st.inQuote ? ' (unterminated quoted field?)' : ''),
+                line + rowStartLfs,
+                st.inQuote ? 'quote' : 'size',
+              );
+            }
+            break;
+          }
+          const bytes = acc.take(chunk, seg, end);
+          yield { bytes, rows, firstLine: line, lines: lfs };
+          line += lfs;
+          rows = 0;
+          lfs = 0;
+          rowStartLfs = 0;
+          rowStartAcc = 0;
+          seg = end;
         }
-        chunk = null;
       }
-      if (acc.len > 0) {
-        const open = st.inQuote || lastByte !== LF ? 1 : 0;
-        const bytes = acc.take(new Uint8Array(0), 0, 0);
-        yield { bytes, rows: rows + open, firstLine: line, lines: lfs };
-      }
-    } finally {
-      // close the source when the consumer stops early or an error is thrown
-      await it.return?.();
+    }
+    if (acc.len > 0) {
+      const open = st.inQuote || lastByte !== LF ? 1 : 0;
+      const bytes = acc.take(new Uint8Array(0), 0, 0);
+      yield { bytes, rows: rows + open, firstLine: line, lines: lfs };
     }
   }
 
@@ -587,54 +600,41 @@ export function cutCsv(
    * block's firstLine is known, and later ones only while every block before was counted.
    */
   async function* cutByBytes(target: number): AsyncGenerator<RowBlock> {
-    if (!Number.isInteger(target) || target < 1) throw new RangeError(`bytesPerBlock must be a positive integer, got ${target}`);
     const acc = new Acc();
     // room for a block and one more source chunk (1 MiB from files): no growing and copying
     acc.hint = target + (1 << 20) + 64 * 1024;
     acc.reuse = true;
     let firstLine: number | null = dataFirstLine;
     let need = target; // look for a cut once this many bytes are held (grows while a row is longer)
-    try {
-      let chunk: Uint8Array | null = leftover.length > 0 ? leftover : null;
-      leftover = new Uint8Array(0);
-      for (;;) {
-        if (chunk === null) {
-          const r = await it.next();
-          if (r.done) break;
-          chunk = r.value;
+    for await (const chunk of dataChunks()) {
+      acc.append(chunk, 0, chunk.length);
+      while (acc.len >= need) {
+        let c = findCut(acc.buf, acc.len, target);
+        if (c.cut < 0 && acc.len > maxRow) {
+          // a long row: first hand out the rows before it, so that it starts the next block
+          c = findLastCut(acc.buf, acc.len);
         }
-        acc.append(chunk, 0, chunk.length);
-        chunk = null;
-        while (acc.len >= need) {
-          let c = findCut(acc.buf, acc.len, target);
-          if (c.cut < 0 && acc.len > maxRow) {
-            // a long row: first hand out the rows before it, so that it starts the next block
-            c = findLastCut(acc.buf, acc.len);
+        if (c.cut < 0) {
+          // no row end: the open row starts on the first line of the next block
+          if (acc.len > maxRow) {
+            throw new CsvCutError(
+              `row at line ${firstLine ?? '+1'} is longer than ${maxRow} bytes` + (c.inQuote ? ' (unterminated quoted field?)' : ''),
+              firstLine ?? 1,
+              c.inQuote ? 'quote' : 'size',
+              firstLine === null,
+            );
           }
-          if (c.cut < 0) {
-            // no row end: the open row starts on the first line of the next block
-            if (acc.len > maxRow) {
-              throw new CsvCutError(
-                `row at line ${firstLine ?? '+1'} is longer than ${maxRow} bytes` + (c.inQuote ? ' (unterminated quoted field?)' : ''),
-                firstLine ?? 1,
-                c.inQuote ? 'quote' : 'size',
-                firstLine === null,
-              );
-            }
-            // look again with the next source chunk, or for a long row once the held bytes double
-            // (no quadratic rescans), and before the row can pass the limit unseen
-            need = acc.len < 2 * target ? acc.len + 1 : Math.min(2 * acc.len, maxRow + 1);
-            break;
-          }
-          need = target;
-          yield { bytes: acc.split(c.cut), rows: c.rows, firstLine, lines: c.lines };
-          firstLine = firstLine !== null && c.lines !== null ? firstLine + c.lines : null;
+          // look again with the next source chunk, or for a long row once the held bytes double
+          // (no quadratic rescans), and before the row can pass the limit unseen
+          need = acc.len < 2 * target ? acc.len + 1 : Math.min(2 * acc.len, maxRow + 1);
+          break;
         }
+        need = target;
+        yield { bytes: acc.split(c.cut), rows: c.rows, firstLine, lines: c.lines };
+        firstLine = firstLine !== null && c.lines !== null ? firstLine + c.lines : null;
       }
-      if (acc.len > 0) yield { bytes: acc.split(acc.len), rows: null, firstLine, lines: null };
-    } finally {
-      await it.return?.();
     }
+    if (acc.len > 0) yield { bytes: acc.split(acc.len), rows: null, firstLine, lines: null };
   }
 
   return { header: headerPromise, blocks: { [Symbol.asyncIterator]: blocks } };
