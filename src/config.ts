@@ -1,6 +1,6 @@
 /** The resolved configuration of one run: what cli/program.ts produces and run.ts consumes. */
 import type { LossSpec } from './losses/kernel.js';
-import type { NanPolicy, Reduction } from './pool/task.js';
+import type { NanPolicy, Reduction } from './types.js';
 
 export interface RunConfig {
   readonly preds: string;
@@ -22,6 +22,10 @@ export interface RunConfig {
   readonly workers: number;
   /** Rows per chunk, or null for the default (about 128 Ki values per chunk). */
   readonly chunkRows: number | null;
+  /** A single CSV input without chunkRows: bytes per chunk, or null for the default (2 MiB). */
+  readonly chunkBytes: number | null;
+  /** Longest CSV row accepted, in bytes, or null for the default (256 MiB). */
+  readonly maxRowBytes: number | null;
   readonly output: string | null;
   readonly json: boolean;
   readonly stateOut: string | null;

@@ -12,7 +12,8 @@ import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
 import { runChunk } from './pool/chunk.js';
 import { OrderedWindow } from './pool/ordered.js';
-import type { ChunkTask, InputInfo, InputPart, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
+import type { ChunkTask, InputInfo, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
+import type { InputPart } from './types.js';
 import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
 import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
@@ -205,13 +206,9 @@ function defaultChunkRows(widths: number[][]): number {
 
 /**
  * Bytes per chunk when a single CSV input is cut by size (no --chunk-rows): rows are then
- * counted by the workers' parse, not on the main thread. LOSSEVAL_TEST_CHUNK_BYTES overrides
- * it for the tests (tiny chunks), never needed otherwise.
+ * counted by the workers' parse, not on the main thread.
  */
-function bytesPerChunk(): number {
-  const t = Number(process.env.LOSSEVAL_TEST_CHUNK_BYTES);
-  return Number.isInteger(t) && t > 0 ? t : 2 << 20;
-}
+export const DEFAULT_CHUNK_BYTES = 2 << 20;
 
 /**
  * Zip the inputs' chunks row for row; different row counts are a DataError naming both counts.
@@ -270,12 +267,12 @@ function taskFailure(task: Submitted, firstRow: number, at: { file: string; line
 
 export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
   const defs = config.losses.map((s) => lossDef(s.name));
-  const dialect = { header: config.header, delimiter: config.delimiter };
+  const dialect = { header: config.header, delimiter: config.delimiter, maxRowBytes: config.maxRowBytes };
   const inputs = [
     { path: config.preds, dialect },
     ...(config.targets !== null ? [{ path: config.targets, dialect }] : []),
     // --weight-file is always a CSV with a header, whatever the data's dialect
-    ...(config.weightFile !== null ? [{ path: config.weightFile, dialect: { header: true, delimiter: null } }] : []),
+    ...(config.weightFile !== null ? [{ path: config.weightFile, dialect: { header: true, delimiter: null, maxRowBytes: config.maxRowBytes } }] : []),
   ];
   const paths = inputs.map((i) => i.path);
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('only one input can be standard input (-)');
@@ -323,7 +320,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   checkWidths(config, defs, plan, tables[0]!.name);
   const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
   const single = tables.length === 1 && tables[0]!.format === 'csv';
-  const byBytes = config.chunkRows === null && single ? bytesPerChunk() : null;
+  const byBytes = config.chunkRows === null && single ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES) : null;
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;

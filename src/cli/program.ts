@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { LOSS_NAMES, lossDef, resolveLosses, type LossOptions } from '../losses/registry.js';
-import type { NanPolicy, Reduction } from '../pool/task.js';
+import type { NanPolicy, Reduction } from '../types.js';
 
 export type Command_ =
   | { kind: 'run'; config: RunConfig; warnings: string[] }
@@ -95,6 +95,8 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
     .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt)
     .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt)
+    .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt)
+    .option('--max-row-bytes <N>', 'CSV: the longest row accepted, in bytes (default 268435456; a longer one is an error, usually an unclosed quote)', positiveInt)
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
@@ -156,6 +158,8 @@ interface RawOptions {
   delimiter?: number;
   workers?: number;
   chunkRows?: number;
+  chunkBytes?: number;
+  maxRowBytes?: number;
   output?: string;
   json?: boolean;
   stateOut?: string;
@@ -238,6 +242,8 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     delimiter: o.delimiter ?? null,
     workers: o.workers ?? availableParallelism(),
     chunkRows: o.chunkRows ?? null,
+    chunkBytes: o.chunkBytes ?? null,
+    maxRowBytes: o.maxRowBytes ?? null,
     output: o.output ?? null,
     json: o.json === true,
     stateOut: o.stateOut ?? null,

@@ -6,7 +6,7 @@
 import { ExactAccumulator, ZERO_SUM, sumFromCount, type ExactSum } from '../reduce/exact-sum.js';
 import { lossDef } from './registry.js';
 import type { Chunk, LossSpec } from './kernel.js';
-import type { Reduction } from '../pool/task.js';
+import type { Reduction } from '../types.js';
 
 export interface LossOutput {
   /**

@@ -7,7 +7,7 @@
  * computed from their 32-bit halves: hi·2³² is exact, so `hi·2³² + lo` rounds once.
  * Float16 is decoded exactly. Null rows, null list entries and null list values → NaN.
  */
-import type { ColumnSlice, NumericKind } from '../read/arrow.js';
+import type { ColumnSlice, NumericKind } from '../types.js';
 import { DataError } from '../errors.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -11,7 +11,8 @@ import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
 import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.js';
-import type { ChunkTask, CsvPart, InputPart, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import type { ChunkTask, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import type { CsvPart, InputPart } from '../types.js';
 import { formatNumber } from '../write/format.js';
 
 

@@ -4,37 +4,7 @@
  */
 import type { LossSpec } from '../losses/kernel.js';
 import type { ExactSum } from '../reduce/exact-sum.js';
-import type { ColumnSlice } from '../read/arrow.js';
-
-/** PyTorch's reductions; `batchmean` is kl_div's sum / rows. */
-export type Reduction = 'mean' | 'sum' | 'none' | 'batchmean';
-export type NanPolicy = 'propagate' | 'omit' | 'raise';
-
-/** Raw CSV rows of one input file for one chunk: parsed in the worker. */
-export interface CsvPart {
-  readonly kind: 'csv';
-  readonly bytes: Uint8Array;
-  readonly delimiter: number;
-  readonly fieldCount: number;
-  /**
-   * 1-based physical line of the chunk's first row; null when not known yet (CSV cut by bytes):
-   * lines in errors are then relative (1 = the chunk's first line, TaskError.relativeLine) and
-   * the caller, which knows the earlier chunks' line counts, makes them absolute.
-   */
-  readonly firstLine: number | null;
-  /** Field indices to parse, in the order of the part's value positions. */
-  readonly fields: readonly number[];
-  /** Hand `bytes.buffer` back with the result, for reuse (cut by size: see recycleBlockBuffer). */
-  readonly recycle?: true;
-}
-
-/** Raw Arrow column data of one input file for one chunk: converted in the worker. */
-export interface ArrowPart {
-  readonly kind: 'arrow';
-  readonly slices: readonly ColumnSlice[];
-}
-
-export type InputPart = CsvPart | ArrowPart;
+import type { InputPart, NanPolicy, Reduction } from '../types.js';
 
 /** Where a role's values sit: input `input`, value positions [start, start + width) of each parsed row. */
 export interface RoleRef {

@@ -24,7 +24,8 @@ import { RecordBatchReader, DataType, Type } from './arrow-lib.js';
 import { DataError } from '../errors.js';
 import { concat, readHead, replay } from './bytes.js';
 
-export type NumericKind = 'f16' | 'f32' | 'f64' | 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64';
+export type { NumericKind, ColumnSlice } from '../types.js';
+import type { ColumnSlice, NumericKind } from '../types.js';
 
 export interface ArrowFieldInfo {
   name: string;
@@ -39,39 +40,6 @@ export interface ArrowFieldInfo {
   /** The schema allows nulls in the column / in a list's values (a batch holding nulls where it does not is corrupt). */
   nullable?: boolean;
   childNullable?: boolean;
-}
-
-/** Raw data of one column for a contiguous run of rows; transferable. */
-export interface ColumnSlice {
-  kind: NumericKind;
-  rows: number;
-  /** Values per row: 1 for a plain column, the list size for FixedSizeList, the uniform length for List. */
-  width: number;
-  /**
-   * Typed array of the column's (child) values for exactly these rows, own buffer, offset 0.
-   * Plain and FixedSizeList: rows*width elements. List: the child values of these rows as stored
-   * (a null row may hold any number of values, usually 0), placed by `listOffsets`.
-   */
-  values: ArrayBufferView;
-  /** Row-level validity bitmap (bit i = row i, LSB first), own buffer, or null when no nulls. */
-  validity: Uint8Array | null;
-  /** Value-level validity for list children (bit j = values[j]), or null. */
-  childValidity: Uint8Array | null;
-  /** 1-based row number in the file of row 0 (for messages). */
-  firstRow: number;
-  /**
-   * List columns only (else null): the raw Arrow offsets of the record-batch pieces this slice was
-   * cut from, concatenated: piece p contributes listPieces[p] + 1 offsets (not rebased). The worker
-   * checks every non-null row's length against `width`.
-   */
-  listOffsets: Int32Array | null;
-  /** List columns only: rows per piece (sums to `rows`). */
-  listPieces: Int32Array | null;
-  /** List columns only: the 1-based row whose length fixed `width` (for messages); else 0. */
-  widthRow: number;
-  /** For messages: the file name and the column name. */
-  file: string;
-  column: string;
 }
 
 export interface ArrowSource {

@@ -445,7 +445,7 @@ export function cutCsv(
 ): { header: Promise<CsvHeader>; blocks: AsyncIterable<RowBlock> } {
   const delim = opts.delimiter;
   checkDelimiter(delim);
-  const maxRow = opts.maxRowBytes ?? 256 * 1024 * 1024;
+  const maxRow = opts.maxRowBytes ?? 256 * 1024 * 1024; // DEFAULT_MAX_ROW_BYTES of read/table.ts
   const it = source[Symbol.asyncIterator]();
 
   // ---- header phase: read until the first row end (quote-aware) or EOF ----

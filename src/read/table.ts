@@ -4,10 +4,11 @@
  * the workers. No per-value work happens here.
  */
 import { CsvCutError, countRows, cutCsv, type CsvHeader, type CutOptions, type RowBlock } from './csv-cut.js';
-import type { ArrowSource, ColumnSlice } from './arrow.js';
+import type { ArrowSource } from './arrow.js';
+import type { ColumnSlice } from '../types.js';
 import type { ByteSource } from './source.js';
 import type { ColumnInfo } from './columns.js';
-import type { InputPart } from '../pool/task.js';
+import type { InputPart } from '../types.js';
 import { DataError, UsageError } from '../errors.js';
 
 export interface TablePart {
@@ -43,7 +44,12 @@ export interface CsvDialect {
   readonly header: boolean;
   /** Delimiter byte, or null for the default (tab for .tsv files, else comma). */
   readonly delimiter: number | null;
+  /** Longest CSV row accepted, in bytes (default DEFAULT_MAX_ROW_BYTES). */
+  readonly maxRowBytes?: number | null;
 }
+
+/** The longest CSV row accepted by default: 256 MiB (almost always an unterminated quote). */
+export const DEFAULT_MAX_ROW_BYTES = 256 * 1024 * 1024;
 
 function defaultDelimiter(name: string): number {
   return /\.tsv(\.gz)?$/i.test(name) ? 9 : 44;
@@ -57,7 +63,7 @@ export async function openTable(source: ByteSource, dialect: CsvDialect): Promis
 async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Table> {
   const delimiter = dialect.delimiter ?? defaultDelimiter(source.name);
   // rowsPerBlock is read by the cutter when it starts cutting, after the header.
-  const opts: CutOptions = { rowsPerBlock: 65536, header: dialect.header, delimiter, ...testMaxRowBytes() };
+  const opts: CutOptions = { rowsPerBlock: 65536, header: dialect.header, delimiter, maxRowBytes: dialect.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES };
   const cut = cutCsv(source.stream, opts);
   let header: CsvHeader;
   try {
@@ -113,12 +119,6 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
       }
     },
   };
-}
-
-/** LOSSEVAL_TEST_MAX_ROW_BYTES lowers the longest row accepted (256 MiB) for the tests; never needed otherwise. */
-function testMaxRowBytes(): { maxRowBytes?: number } {
-  const t = Number(process.env.LOSSEVAL_TEST_MAX_ROW_BYTES);
-  return Number.isInteger(t) && t > 0 ? { maxRowBytes: t } : {};
 }
 
 function asDataError(e: unknown, file: string): unknown {

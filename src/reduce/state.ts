@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { DataError, UsageError } from '../errors.js';
 import { mergeSums, sumFromJSON, sumToJSON, type ExactSum } from './exact-sum.js';
 import type { LossSpec } from '../losses/kernel.js';
-import type { NanPolicy } from '../pool/task.js';
+import type { NanPolicy } from '../types.js';
 import { trackTempFile, untrackTempFile } from '../cleanup.js';
 
 export const STATE_FORMAT = 'losseval-state';

@@ -153,10 +153,9 @@ describe('one CSV cut by size: lines are exact though the main thread never coun
     for (const workers of ['1', '2']) {
       it(`chunks of ${bytes || 'default'} bytes, -j ${workers}: a bad value, a NaN under raise`, async () => {
         file('lines.csv', text);
-        const env = bytes ? { LOSSEVAL_TEST_CHUNK_BYTES: bytes } : undefined;
-        const args = ['-l', 'l1', '-j', workers, '--pred-cols', 'p', '--target-cols', 't', 'lines.csv'];
-        await expectFailure(args, 1, new RegExp(`^losseval: error: lines\\.csv: line ${badLine}, column "t": not a number: "bad"$`), { cwd: dir, ...(env ? { env } : {}) });
-        await expectFailure(['--nan-policy', 'raise', ...args], 1, new RegExp(`lines\\.csv: line ${nanLine}, column "t": NaN value "nan"`), { cwd: dir, ...(env ? { env } : {}) });
+        const args = ['-l', 'l1', '-j', workers, ...(bytes ? ['--chunk-bytes', bytes] : []), '--pred-cols', 'p', '--target-cols', 't', 'lines.csv'];
+        await expectFailure(args, 1, new RegExp(`^losseval: error: lines\\.csv: line ${badLine}, column "t": not a number: "bad"$`), { cwd: dir });
+        await expectFailure(['--nan-policy', 'raise', ...args], 1, new RegExp(`lines\\.csv: line ${nanLine}, column "t": NaN value "nan"`), { cwd: dir });
       });
     }
   }
@@ -165,9 +164,9 @@ describe('one CSV cut by size: lines are exact though the main thread never coun
     const long = rows.slice(0, 2000).join('\n') + '\n1,' + '2'.repeat(3_000_000) + ',x\n' + rows.slice(2000).join('\n') + '\n';
     const at = rows.slice(0, 2000).join('\n').split('\n').length + 1;
     for (const workers of ['1', '2']) {
-      await expectFailure(['-l', 'l1', '-j', workers, '--pred-cols', 'p', '--target-cols', 't', '-'], 1,
+      await expectFailure(['-l', 'l1', '-j', workers, '--chunk-bytes', '64', '--max-row-bytes', '1000', '--pred-cols', 'p', '--target-cols', 't', '-'], 1,
         new RegExp(`^losseval: error: <stdin>: row at line ${at} is longer than 1000 bytes$`),
-        { cwd: dir, stdin: long, env: { LOSSEVAL_TEST_CHUNK_BYTES: '64', LOSSEVAL_TEST_MAX_ROW_BYTES: '1000' } });
+        { cwd: dir, stdin: long });
     }
   });
 });

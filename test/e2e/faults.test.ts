@@ -47,8 +47,8 @@ describe('worker faults on one CSV cut by size', () => {
       const rows = Array.from({ length: 600 }, (_, i) => `${i},${i + 1},${quoted && i % 10 === 0 ? '"a\nb"' : 'x'}`);
       writeFileSync(join(dir, 'notes.csv'), ['p,t,note', ...rows].join('\n') + '\n');
       // chunks of >= 1000 bytes: the 4th (seq 3) starts after >= 3000 bytes of rows
-      const r = await runWith(['-l', 'l1', '-j', '2', '--pred-cols', 'p', '--target-cols', 't', 'notes.csv'],
-        { LOSSEVAL_TEST_FAULT: 'throw:3', LOSSEVAL_TEST_CHUNK_BYTES: '1000' });
+      const r = await runWith(['-l', 'l1', '-j', '2', '--chunk-bytes', '1000', '--pred-cols', 'p', '--target-cols', 't', 'notes.csv'],
+        { LOSSEVAL_TEST_FAULT: 'throw:3' });
       expect(r.code).toBe(1);
       // rows are named as a range when the cutter counted them (a chunk holding quotes)
       const m = (quoted

@@ -155,11 +155,10 @@ describe('one CSV input cut by size (no --chunk-rows): bit-identical for any chu
   for (const [label, files, stdin] of inputs) {
     for (const [workers, bytes] of [['1', '1'], ['2', '97'], ['3', '4096'], ['2', '']] as const) {
       it(`${label} -j ${workers}, chunks of ${bytes || 'default'} bytes`, async () => {
-        const env = bytes ? { LOSSEVAL_TEST_CHUNK_BYTES: bytes } : undefined;
         for (const reduction of ['mean', 'sum'] as const) {
-          const args = [...LOSSES, '-r', reduction, '-j', workers, '--target-cols', 'a,b', ...files];
+          const args = [...LOSSES, '-r', reduction, '-j', workers, ...(bytes ? ['--chunk-bytes', bytes] : []), '--target-cols', 'a,b', ...files];
           const input = stdin ? readFileSync(join(dir, stdin)) : undefined;
-          const r = await losseval(args, { cwd: dir, ...(input ? { stdin: label.includes('gzip') ? gzipSync(input) : input } : {}), ...(env ? { env } : {}) });
+          const r = await losseval(args, { cwd: dir, ...(input ? { stdin: label.includes('gzip') ? gzipSync(input) : input } : {}) });
           expect(r.stderr).toBe('');
           expect(r.code).toBe(0);
           expect(r.stdout).toBe(reference(reduction));
@@ -168,8 +167,8 @@ describe('one CSV input cut by size (no --chunk-rows): bit-identical for any chu
     }
   }
   it('reduction none, in input order, chunks of 50 bytes on 3 workers', async () => {
-    const r = await losseval(['-l', 'l1', '-r', 'none', '-j', '3', '--target-cols', 'a,b', '--pred-cols', 'pa,pb', 'both-quoted.csv'],
-      { cwd: dir, env: { LOSSEVAL_TEST_CHUNK_BYTES: '50' } });
+    const r = await losseval(['-l', 'l1', '-r', 'none', '-j', '3', '--chunk-bytes', '50', '--target-cols', 'a,b', '--pred-cols', 'pa,pb', 'both-quoted.csv'],
+      { cwd: dir });
     expect(r.code).toBe(0);
     const want = ['l1:pa,l1:pb'];
     for (let i = 0; i < N; i++) want.push(`${terms.l1!(preds.a[i]!, targets.a[i]!)},${terms.l1!(preds.b[i]!, targets.b[i]!)}`);

@@ -448,14 +448,11 @@ export function generateCase(seed, i) {
   };
 }
 
-/** Environment additions of a case (the test hooks it sets). */
-export function caseEnv(c) {
-  return c.chunkBytes !== null ? { LOSSEVAL_TEST_CHUNK_BYTES: String(c.chunkBytes) } : {};
-}
 
 export function caseArgs(c, dir) {
   const args = ['-l', c.lossArgs.join(','), '-r', c.reduction, '--nan-policy', c.nanPolicy, '-j', String(c.workers), '--no-progress'];
   if (c.chunkRows !== null) args.push('--chunk-rows', String(c.chunkRows));
+  if (c.chunkBytes !== null) args.push('--chunk-bytes', String(c.chunkBytes));
   if (c.beta !== undefined) args.push(`--beta=${c.beta}`);
   if (c.delta !== undefined) args.push(`--delta=${c.delta}`);
   if (!c.header) args.push('--no-header');
@@ -490,7 +487,7 @@ export function runSpawned(c, dir, timeoutMs = TIMEOUT_MS) {
     const full = useTime ? ['-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [BIN, ...args];
     const sf = c.files.find((f) => f.stdin);
     const stdinFd = sf ? openSync(join(dir, sf.file), 'r') : 'ignore';
-    const child = spawn(cmd, full, { cwd: dir, stdio: [stdinFd, 'pipe', 'pipe'], detached: true, env: { ...process.env, ...caseEnv(c) } });
+    const child = spawn(cmd, full, { cwd: dir, stdio: [stdinFd, 'pipe', 'pipe'], detached: true, env: process.env });
     if (typeof stdinFd === 'number') closeSync(stdinFd);
     const out = [], err = [];
     child.stdout.on('data', (b) => out.push(b));
@@ -564,7 +561,7 @@ export class RunnerPool {
       const timer = setTimeout(() => { r.pending = null; resolve({ id, timedOut: true, code: null, stdout: '', stderr: '', maxRSS: 0 }); r.child.kill('SIGKILL'); }, timeoutMs);
       r.pending = { id, resolve: (m) => { clearTimeout(timer); resolve(m); } };
       if (r.dead) { r.pending = null; clearTimeout(timer); resolve({ id, crashed: true, code: null, stdout: '', stderr: `runner dead before the case: ${r.stderr.slice(-4000)}`, maxRSS: 0 }); return; }
-      r.child.send({ id, args: caseArgs(c, dir), stdin: sf ? join(dir, sf.file) : null, env: caseEnv(c) }, (e) => {
+      r.child.send({ id, args: caseArgs(c, dir), stdin: sf ? join(dir, sf.file) : null }, (e) => {
         if (e && r.pending) { const p = r.pending; r.pending = null; p.resolve({ id, crashed: true, code: null, stdout: '', stderr: `send failed: ${e.message} ${r.stderr.slice(-4000)}`, maxRSS: 0 }); }
       });
     });
@@ -744,7 +741,7 @@ export async function fuzz({ refUrl = referenceUrl(), timeoutMs = TIMEOUT_MS, se
     ran++;
     for (const n of cl.notes) notes.push({ index: i, note: n, desc: c.desc });
     if (FAILURES.includes(cl.outcome)) {
-      const f = { index: i, outcome: cl.outcome, why: cl.why, desc: c.desc, args: caseArgs(c, '.'), env: caseEnv(c), ref, dir: null };
+      const f = { index: i, outcome: cl.outcome, why: cl.why, desc: c.desc, args: caseArgs(c, '.'), ref, dir: null };
       if (failDir) {
         const fd = join(failDir, `${cl.outcome}-${seed}-${i}`);
         mkdirSync(dirname(fd), { recursive: true });
@@ -752,7 +749,7 @@ export async function fuzz({ refUrl = referenceUrl(), timeoutMs = TIMEOUT_MS, se
         const stdinFile = c.files.find((x) => x.stdin)?.file;
         writeFileSync(join(fd, 'case.json'), JSON.stringify({
           seed, index: i, outcome: cl.outcome, why: cl.why, desc: c.desc, reference: ref,
-          repro: `cd ${fd} && ${Object.entries(caseEnv(c)).map(([k, v]) => `${k}=${v} `).join('')}node ${BIN} ${caseArgs(c, '.').map(shq).join(' ')}${stdinFile ? ` < ${stdinFile}` : ''}`,
+          repro: `cd ${fd} && node ${BIN} ${caseArgs(c, '.').map(shq).join(' ')}${stdinFile ? ` < ${stdinFile}` : ''}`,
           result: res && { code: res.code, stdout: res.stdout, stderr: res.stderr.slice(0, 4000), maxRSS: res.maxRSS },
         }, null, 2));
         f.dir = fd;

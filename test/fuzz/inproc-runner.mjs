@@ -22,9 +22,6 @@ async function runCase(msg) {
   out.on('data', (b) => { stdout += b.toString(); });
   const err = new PassThrough();
   err.on('data', (b) => { stderr += b.toString(); });
-  // the case's test hooks (read by the run on each call), and nothing left from the last case
-  delete process.env.LOSSEVAL_TEST_CHUNK_BYTES;
-  Object.assign(process.env, msg.env ?? {});
   const stdin = msg.stdin ? createReadStream(msg.stdin) : new PassThrough().end();
   let code;
   try {

@@ -1,0 +1,72 @@
+/**
+ * The run's own data types, below every stage: what a reduction and a NaN policy
+ * are, and the raw input data of one chunk as the readers cut it and the
+ * workers parse it. Plain, structured-clone-safe data; no imports.
+ */
+
+/** PyTorch's reductions; `batchmean` is kl_div's sum / rows. */
+export type Reduction = 'mean' | 'sum' | 'none' | 'batchmean';
+export type NanPolicy = 'propagate' | 'omit' | 'raise';
+
+/** Raw CSV rows of one input file for one chunk: parsed in the worker. */
+export interface CsvPart {
+  readonly kind: 'csv';
+  readonly bytes: Uint8Array;
+  readonly delimiter: number;
+  readonly fieldCount: number;
+  /**
+   * 1-based physical line of the chunk's first row; null when not known yet (CSV cut by bytes):
+   * lines in errors are then relative (1 = the chunk's first line, TaskError.relativeLine) and
+   * the caller, which knows the earlier chunks' line counts, makes them absolute.
+   */
+  readonly firstLine: number | null;
+  /** Field indices to parse, in the order of the part's value positions. */
+  readonly fields: readonly number[];
+  /** Hand `bytes.buffer` back with the result, for reuse (cut by size: see recycleBlockBuffer). */
+  readonly recycle?: true;
+}
+
+/** Raw Arrow column data of one input file for one chunk: converted in the worker. */
+export interface ArrowPart {
+  readonly kind: 'arrow';
+  readonly slices: readonly ColumnSlice[];
+}
+
+export type InputPart = CsvPart | ArrowPart;
+
+
+export type NumericKind = 'f16' | 'f32' | 'f64' | 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64';
+
+/** Raw data of one column for a contiguous run of rows; transferable. */
+export interface ColumnSlice {
+  kind: NumericKind;
+  rows: number;
+  /** Values per row: 1 for a plain column, the list size for FixedSizeList, the uniform length for List. */
+  width: number;
+  /**
+   * Typed array of the column's (child) values for exactly these rows, own buffer, offset 0.
+   * Plain and FixedSizeList: rows*width elements. List: the child values of these rows as stored
+   * (a null row may hold any number of values, usually 0), placed by `listOffsets`.
+   */
+  values: ArrayBufferView;
+  /** Row-level validity bitmap (bit i = row i, LSB first), own buffer, or null when no nulls. */
+  validity: Uint8Array | null;
+  /** Value-level validity for list children (bit j = values[j]), or null. */
+  childValidity: Uint8Array | null;
+  /** 1-based row number in the file of row 0 (for messages). */
+  firstRow: number;
+  /**
+   * List columns only (else null): the raw Arrow offsets of the record-batch pieces this slice was
+   * cut from, concatenated: piece p contributes listPieces[p] + 1 offsets (not rebased). The worker
+   * checks every non-null row's length against `width`.
+   */
+  listOffsets: Int32Array | null;
+  /** List columns only: rows per piece (sums to `rows`). */
+  listPieces: Int32Array | null;
+  /** List columns only: the 1-based row whose length fixed `width` (for messages); else 0. */
+  widthRow: number;
+  /** For messages: the file name and the column name. */
+  file: string;
+  column: string;
+}
+
