@@ -1,7 +1,8 @@
 /**
- * Reduction 'none' output as an Arrow IPC file: Float64 columns, one record batch per write.
- * Streams to disk: each write's bytes go to the file before `write()` resolves, so the caller
- * may reuse its arrays afterwards and memory does not grow with the output.
+ * Reduction 'none' output as an Arrow IPC file: Float64 columns in record batches of a fixed
+ * BATCH_ROWS rows, so the file is byte-identical for any chunking. Streams to disk: each full
+ * batch goes to the file before `write()` resolves, the caller may reuse its arrays afterwards,
+ * and memory does not grow with the output (one batch of buffered rows).
  */
 import { promises as fsp } from 'node:fs';
 import {
@@ -32,6 +33,9 @@ class CollectingFileWriter extends RecordBatchFileWriter {
   }
 }
 
+/** Rows per record batch of the output. */
+export const BATCH_ROWS = 65536;
+
 export async function createArrowFileWriter(path: string, columnNames: string[]): Promise<ArrowRowWriter> {
   const fields = columnNames.map((n) => new Field(n, new Float64(), true));
   const schema = new Schema(fields);
@@ -46,22 +50,39 @@ export async function createArrowFileWriter(path: string, columnNames: string[])
     if (bufs.length > 0) await fh.writev(bufs);
   };
 
+  // Record batches hold BATCH_ROWS rows each (the last fewer), whatever the writes' sizes:
+  // the file's bytes depend on the rows only, never on the run's chunking or worker count.
+  const pending = columnNames.map(() => new Float64Array(BATCH_ROWS));
+  let filled = 0;
+  const writeBatch = async (rows: number): Promise<void> => {
+    const children: Data[] = pending.map((c) => makeData({ type: new Float64(), length: rows, nullCount: 0, data: c.subarray(0, rows) }));
+    const data = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children });
+    writer.write(new RecordBatch(schema, data));
+    await flush();
+    filled = 0;
+  };
+
   return {
     async write(columns: Float64Array[], rows: number): Promise<void> {
       if (closed) throw new Error('ArrowRowWriter is closed');
       if (columns.length !== fields.length) throw new RangeError(`expected ${fields.length} columns, got ${columns.length}`);
-      const children: Data[] = columns.map((c, i) => {
+      columns.forEach((c, i) => {
         if (c.length < rows) throw new RangeError(`column ${columnNames[i]} has ${c.length} values for ${rows} rows`);
-        return makeData({ type: new Float64(), length: rows, nullCount: 0, data: c.subarray(0, rows) });
       });
-      const data = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children });
-      writer.write(new RecordBatch(schema, data));
-      await flush();
+      let at = 0;
+      while (at < rows) {
+        const n = Math.min(rows - at, BATCH_ROWS - filled);
+        columns.forEach((c, i) => pending[i]!.set(c.subarray(at, at + n), filled));
+        filled += n;
+        at += n;
+        if (filled === BATCH_ROWS) await writeBatch(BATCH_ROWS);
+      }
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       try {
+        if (filled > 0) await writeBatch(filled);
         writer.close(); // footer
         await flush();
       } finally {
