@@ -29,6 +29,32 @@ export interface RunIO {
   readonly stderrIsTTY: boolean;
 }
 
+/** How far a run has got: raw input bytes read (of totalBytes, null when a size is unknown) and rows done. */
+export interface ProgressInfo {
+  readonly bytesRead: number;
+  readonly totalBytes: number | null;
+  readonly rows: number;
+}
+
+/** What a library caller adds to a run (see api/evaluate.ts); the CLI uses none of it. */
+export interface RunHooks {
+  /** Tables to read instead of opening the paths of config.preds / targets / weightFile. */
+  readonly tables?: Partial<Record<'preds' | 'targets' | 'weights', () => Promise<Table>>>;
+  /** Stops the run between chunks (the error is the signal's reason); no output is left. */
+  readonly signal?: AbortSignal;
+  /** Called after every chunk in input order, and once at the end with the final counts. */
+  readonly onProgress?: (p: ProgressInfo) => void;
+  /** Reduction none without config.output: the per-row losses go here instead of to stdout (widths: output values per row, per loss). */
+  readonly rowSink?: (header: readonly string[], widths: readonly number[]) => RowSink;
+}
+
+/** The warnings a finished run gives (stderr for the CLI, `warnings` for evaluate()). */
+export function runWarnings(config: RunConfig, s: RunSummary): string[] {
+  if (s.nanValues === 0) return [];
+  if (config.nanPolicy === 'omit') return [`omitted ${s.omittedRows} rows holding ${s.nanValues} NaN values`];
+  return [`${s.nanValues} NaN values in the input; rows holding them give nan, as in PyTorch`];
+}
+
 /** One loss's merged state: exact numerator and denominator, counts. */
 export interface LossState {
   readonly spec: LossSpec;
@@ -40,7 +66,7 @@ export interface LossState {
 
 export interface InputSummary {
   readonly file: string;
-  readonly format: 'csv' | 'arrow';
+  readonly format: Table['format'];
   readonly gzip: boolean;
   readonly bytes: number | null;
   readonly columns: readonly string[];
@@ -265,25 +291,29 @@ function taskFailure(task: Submitted, firstRow: number, at: { file: string; line
   return new DataError(`worker failed on ${rows}${at ? ` (${at.file} from line ${at.line})` : ''}: ${msg}`);
 }
 
-export async function run(config: RunConfig, io: RunIO): Promise<RunSummary> {
+export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): Promise<RunSummary> {
   const defs = config.losses.map((s) => lossDef(s.name));
   const dialect = { header: config.header, delimiter: config.delimiter, maxRowBytes: config.maxRowBytes };
   const inputs = [
-    { path: config.preds, dialect },
-    ...(config.targets !== null ? [{ path: config.targets, dialect }] : []),
+    { role: 'preds' as const, path: config.preds, dialect },
+    ...(config.targets !== null ? [{ role: 'targets' as const, path: config.targets, dialect }] : []),
     // --weight-file is always a CSV with a header, whatever the data's dialect
-    ...(config.weightFile !== null ? [{ path: config.weightFile, dialect: { header: true, delimiter: null, maxRowBytes: config.maxRowBytes } }] : []),
+    ...(config.weightFile !== null ? [{ role: 'weights' as const, path: config.weightFile, dialect: { header: true, delimiter: null, maxRowBytes: config.maxRowBytes } }] : []),
   ];
-  const paths = inputs.map((i) => i.path);
+  const paths = inputs.filter((i) => !hooks.tables?.[i.role]).map((i) => i.path);
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('only one input can be standard input (-)');
+  hooks.signal?.throwIfAborted();
   if (config.stateOut !== null) await checkWritableDir(config.stateOut);
   // Worker threads take ~0.2 s to start: for a large input, start them now, while the
   // inputs are opened; a small one may fit in one chunk and never need them.
   const pool: PoolRef = { pool: (await knownSize(paths)) >= EAGER_POOL_BYTES ? createPool(config.workers) : null };
   const tables: Table[] = [];
   try {
-    for (const i of inputs) tables.push(await openTable(await openSource(i.path, io.stdin), i.dialect));
-    return await runTables(config, io, defs, tables, pool);
+    for (const i of inputs) {
+      const given = hooks.tables?.[i.role];
+      tables.push(given ? await given() : await openTable(await openSource(i.path, io.stdin), i.dialect));
+    }
+    return await runTables(config, io, hooks, defs, tables, pool);
   } finally {
     for (const t of tables) await t.close().catch(() => undefined);
     await pool.pool?.close();
@@ -311,11 +341,14 @@ async function knownSize(paths: readonly string[]): Promise<number> {
   return total;
 }
 
-async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: Table[], poolRef: PoolRef): Promise<RunSummary> {
+async function runTables(
+  config: RunConfig, io: RunIO, hooks: RunHooks, defs: LossDef[], tables: Table[], poolRef: PoolRef,
+): Promise<RunSummary> {
   const sel = select(config, tables);
   const widths: number[][] = [];
   for (let i = 0; i < tables.length; i++) widths.push(await tables[i]!.widths(sel.fields[i]!));
-  const rowsAsCsv = config.reduction === 'none' && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
+  const toCaller = config.reduction === 'none' && config.output === null && hooks.rowSink !== undefined;
+  const rowsAsCsv = config.reduction === 'none' && !toCaller && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
   checkWidths(config, defs, plan, tables[0]!.name);
   const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
@@ -326,10 +359,19 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
   let rows = 0, nanValues = 0, omittedRows = 0;
   let sink: RowSink | null = null;
   if (config.reduction === 'none') {
-    sink = await openRowSink(config.output, outputHeader(defs, tables, sel, plan), io.stdout);
+    const header = outputHeader(defs, tables, sel, plan);
+    sink = toCaller ? hooks.rowSink!(header, defs.map((d) => d.outWidth(plan.roles))) : await openRowSink(config.output, header, io.stdout);
   }
   const progress = config.progress ? new Progress(io.stderr, tables) : null;
   let rowsRead = 0;
+  const report = hooks.onProgress === undefined ? null : (): void => {
+    let bytesRead = 0, totalBytes: number | null = 0;
+    for (const t of tables) {
+      bytesRead += t.source.bytesRead();
+      totalBytes = totalBytes === null || t.source.size === null ? null : totalBytes + t.source.size;
+    }
+    hooks.onProgress!({ bytesRead, totalBytes, rows: rowsRead });
+  };
   // a single CSV input's next line: chunks cut by size learn their first line from the ones before
   let nextLine: number | null = null;
   const submitted: Submitted[] = [];
@@ -363,6 +405,8 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     }
     rowsRead += r.rows + r.omitted;
     progress?.update(rowsRead);
+    report?.();
+    hooks.signal?.throwIfAborted();
   });
   try {
     let seq = 0;
@@ -381,6 +425,7 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
     };
     let next = await pull();
     while (!next.done) {
+      hooks.signal?.throwIfAborted();
       const chunk = next.value;
       const part = chunk.parts[0]!;
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
@@ -403,8 +448,10 @@ async function runTables(config: RunConfig, io: RunIO, defs: LossDef[], tables: 
       throw new DataError(e.withLine(nextLine + e.line - 1).message, { file: tables[0]!.name });
     }
     for (const t of tables) await t.source.finish();
+    hooks.signal?.throwIfAborted();
     progress?.done();
     if (sink) await sink.commit();
+    report?.();
   } catch (e) {
     progress?.done();
     // let chunks still running finish before the pool is shut down: destroying it under

@@ -6,7 +6,7 @@
 import { formatError, oneLine } from '../errors.js';
 import { removeTempFilesNow } from '../cleanup.js';
 import { parseCommandLine } from './program.js';
-import { run, summaryState } from '../run.js';
+import { run, runWarnings, summaryState } from '../run.js';
 import { formatResult, resultJson } from '../write/result.js';
 import { mergeStates, readStateFile, repeatedProvenance, writeStateFile } from '../reduce/state.js';
 
@@ -31,13 +31,7 @@ async function main(): Promise<number> {
   for (const w of cmd.warnings) process.stderr.write(`losseval: warning: ${oneLine(w)}\n`);
   const { config } = cmd;
   const summary = await run(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stderrIsTTY });
-  if (summary.nanValues > 0) {
-    if (config.nanPolicy === 'omit') {
-      process.stderr.write(`losseval: warning: omitted ${summary.omittedRows} rows holding ${summary.nanValues} NaN values\n`);
-    } else {
-      process.stderr.write(`losseval: warning: ${summary.nanValues} NaN values in the input; rows holding them give nan, as in PyTorch\n`);
-    }
-  }
+  for (const w of runWarnings(config, summary)) process.stderr.write(`losseval: warning: ${w}\n`);
   const state = summaryState(config, summary);
   if (config.reduction === 'none') {
     if (config.json) process.stdout.write(JSON.stringify(resultJson(state, false)) + '\n');

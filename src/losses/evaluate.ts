@@ -3,7 +3,7 @@
  * sums (mean/sum) or the terms themselves (none). The single code path used by
  * the workers, the library and the kernel tests.
  */
-import { ExactAccumulator, ZERO_SUM, sumFromCount, type ExactSum } from '../reduce/exact-sum.js';
+import { ExactAccumulator, sumFromCount, type ExactSum } from '../reduce/exact-sum.js';
 import { lossDef } from './registry.js';
 import type { Chunk, LossSpec } from './kernel.js';
 import type { Reduction } from '../types.js';
@@ -15,7 +15,7 @@ export interface LossOutput {
    */
   readonly terms: Float64Array;
   readonly width: number;
-  /** Exact numerator and denominator of the mean (ZERO_SUM when `reduce` is false). */
+  /** Exact numerator and denominator of the mean. */
   readonly num: ExactSum;
   readonly den: ExactSum;
   readonly elements: number;
@@ -46,7 +46,7 @@ function exactSumOfArray(xs: Float64Array): ExactSum {
   return acc.toSum();
 }
 
-/** `reduction` none returns the terms only; batchmean divides by rows (kl_div). */
+/** `reduction` none returns the terms, with the exact sums of a mean; batchmean divides by rows (kl_div). */
 export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduction: Reduction): LossOutput {
   const reduce = reduction !== 'none';
   const def = lossDef(spec.name);
@@ -56,7 +56,6 @@ export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduction: Reduction)
   const denominator = reduction === 'batchmean' ? 'rows' : def.denominator(chunk);
   const denTerms = denominator === 'den' ? scratch('den', chunk.rows) : null;
   const stats = def.kernel(chunk, spec.params as never, terms, denTerms);
-  if (!reduce) return { terms, width, num: ZERO_SUM, den: ZERO_SUM, elements: terms.length, ignored: stats.ignored };
   const num = exactSumOfArray(terms);
   const den = denTerms ? exactSumOfArray(denTerms) : sumFromCount(denominator === 'rows' ? chunk.rows : terms.length);
   return { terms, width, num, den, elements: terms.length, ignored: stats.ignored };

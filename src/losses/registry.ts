@@ -300,10 +300,10 @@ export function lossDef(name: string): LossDef {
   return d;
 }
 
-/** Parse `-l mse,l1` into checked specs, in the order given. */
-export function resolveLosses(list: string, opts: LossOptions): LossSpec[] {
-  const names = list.split(',').map((s) => s.trim());
-  if (names.some((n) => n === '')) throw new UsageError(`--loss: empty loss name in '${list}'`);
+/** Parse `-l mse,l1` (or `['mse', 'l1']`) into checked specs, in the order given, each with `opts` where it takes them. */
+export function resolveLosses(list: string | readonly string[], opts: LossOptions = {}): LossSpec[] {
+  const names = (typeof list === 'string' ? list.split(',') : list).map((s) => String(s).trim());
+  if (names.length === 0 || names.some((n) => n === '')) throw new UsageError(`--loss: empty loss name in '${String(list)}'`);
   const seen = new Set<string>();
   return names.map((n) => {
     const def = lossDef(n);

@@ -45,9 +45,8 @@ function isGzip(head: Uint8Array): boolean {
 }
 
 export async function openSource(path: string, stdin: NodeJS.ReadableStream): Promise<ByteSource> {
-  let raw: Readable;
+  let raw: AsyncIterable<Uint8Array> & { destroy?: () => void };
   let size: number | null = null;
-  const name = path === '-' ? '<stdin>' : path;
   if (path === '-') {
     raw = stdin as Readable;
   } else {
@@ -66,6 +65,16 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
       throw new UsageError(`${path}: cannot open (${(e as Error).message})`);
     }
   }
+  return openStream(raw, path === '-' ? '<stdin>' : path, path === '-' ? null : path, size);
+}
+
+/**
+ * A source over a byte stream: stdin, an opened file (`path`, `size`), or bytes a library caller
+ * hands over (named `name` in messages). The stream is destroyed on close unless it is stdin.
+ */
+export async function openStream(
+  raw: AsyncIterable<Uint8Array> & { destroy?: () => void }, name: string, path: string | null = null, size: number | null = null,
+): Promise<ByteSource> {
   let consumed = 0;
   const counted = (async function* () {
     for await (const b of raw) {
@@ -120,7 +129,7 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream): Pr
   }
   const close = (): void => {
     gunzip?.destroy();
-    if (path !== '-') raw.destroy();
+    if (name !== '<stdin>') raw.destroy?.();
   };
-  return { name, path: path === '-' ? null : path, format: sniffFormat(head), gzip, size, stream, bytesRead: () => consumed, close, finish };
+  return { name, path, format: sniffFormat(head), gzip, size, stream, bytesRead: () => consumed, close, finish };
 }

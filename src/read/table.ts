@@ -18,10 +18,14 @@ export interface TablePart {
   readonly transfer: ArrayBuffer[];
 }
 
+/** What the run needs of a table's bytes: counts for progress and provenance, and the end check. */
+export type TableSource = Pick<ByteSource, 'name' | 'gzip' | 'size' | 'bytesRead' | 'close' | 'finish'>;
+
 export interface Table {
-  readonly source: ByteSource;
+  readonly source: TableSource;
   readonly name: string;
-  readonly format: 'csv' | 'arrow';
+  /** `memory`: arrays a library caller passed to evaluate(). */
+  readonly format: 'csv' | 'arrow' | 'memory';
   readonly columns: readonly ColumnInfo[];
   /** Values per row of each selected column (Arrow List columns: read from the data). */
   widths(selected: readonly number[]): Promise<number[]>;

@@ -28,7 +28,8 @@ export interface StateConfig {
 
 export interface StateInput {
   readonly file: string;
-  readonly format: 'csv' | 'arrow';
+  /** The input's format as sniffed: csv, arrow, memory (arrays given to evaluate()), … */
+  readonly format: string;
   readonly gzip: boolean;
   readonly bytes: number | null;
 }
@@ -206,7 +207,7 @@ export function stateFromJSON(v: unknown): LossevalState {
     const po = obj(p, `provenance[${i}]`);
     const inputs = arr(po.inputs, `provenance[${i}].inputs`).map((x, j) => {
       const xo = obj(x, `provenance[${i}].inputs[${j}]`);
-      if (typeof xo.file !== 'string' || (xo.format !== 'csv' && xo.format !== 'arrow') || typeof xo.gzip !== 'boolean') {
+      if (typeof xo.file !== 'string' || typeof xo.format !== 'string' || xo.format === '' || typeof xo.gzip !== 'boolean') {
         fail(`provenance[${i}].inputs[${j}] is malformed`);
       }
       const bytes = xo.bytes === null ? null : count(xo.bytes, `provenance[${i}].inputs[${j}].bytes`);
