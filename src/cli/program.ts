@@ -96,7 +96,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt)
     .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt)
     .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt)
-    .option('--max-row-bytes <N>', 'CSV: the longest row accepted, in bytes (default 268435456; a longer one is an error, usually an unclosed quote)', positiveInt)
+    .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt)
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
