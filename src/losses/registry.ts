@@ -292,6 +292,7 @@ for (const d of DEFS) {
   BY_KEY.set(normalizeLossName(d.torch), d);
 }
 
+/** The canonical names of every loss, in the CLI's order (`l1`, `mse`, …). */
 export const LOSS_NAMES: readonly string[] = DEFS.map((d) => d.name);
 
 export function lossDef(name: string): LossDef {

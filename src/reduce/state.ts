@@ -14,7 +14,9 @@ import type { LossSpec } from '../losses/kernel.js';
 import type { NanPolicy } from '../types.js';
 import { trackTempFile, untrackTempFile } from '../cleanup.js';
 
+/** The `format` field of every state file. */
 export const STATE_FORMAT = 'losseval-state';
+/** The state file version this losseval writes (and the newest it reads). */
 export const STATE_VERSION = 1;
 
 /** What must be equal for two states to merge. Input formats and paths are not part of it. */
@@ -26,6 +28,7 @@ export interface StateConfig {
   readonly columns: Readonly<Record<string, readonly string[]>>;
 }
 
+/** One input of a run, as provenance: its name, format, whether gzipped, and its size in bytes when known. */
 export interface StateInput {
   readonly file: string;
   /** The input's format as sniffed: csv, arrow, memory (arrays given to evaluate()), … */
@@ -40,6 +43,7 @@ export interface Provenance {
   readonly rows: number;
 }
 
+/** One loss's exact state: numerator and denominator of its mean, elements and rows left out by ignore_index. */
 export interface LossStateData {
   readonly name: string;
   readonly num: ExactSum;
@@ -131,6 +135,7 @@ export function repeatedProvenance(s: LossevalState): Provenance[] {
   return s.provenance.filter((p, i) => seen.get(canonical(p))! > 1 && s.provenance.findIndex((q) => canonical(q) === canonical(p)) === i);
 }
 
+/** The state as the JSON value a state file holds (exact sums as hexadecimal integers × 2^-1074). */
 export function stateToJSON(s: LossevalState): unknown {
   return {
     format: STATE_FORMAT,

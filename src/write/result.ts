@@ -13,6 +13,7 @@ export function lossValue(l: Pick<LossStateData, 'num' | 'den'>, reduction: 'mea
   return reduction === 'sum' ? roundSum(l.num) : roundQuotient(l.num, l.den);
 }
 
+/** What the CLI prints for a state: the value, `name<TAB>value` lines for several losses, or the --json object. */
 export function formatResult(s: LossevalState, json: boolean): string {
   const reduction = s.config.reduction;
   if (json) return JSON.stringify(resultJson(s)) + '\n';
