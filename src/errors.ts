@@ -12,6 +12,7 @@ export interface DataLocation {
   readonly value?: string;
 }
 
+/** A user-level failure: bad usage (UsageError, exit 2) or bad data (DataError, exit 1); `exitCode` says which. */
 export abstract class LossevalError extends Error {
   abstract readonly exitCode: 1 | 2;
 }
