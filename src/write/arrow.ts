@@ -36,7 +36,7 @@ class CollectingFileWriter extends RecordBatchFileWriter {
 /** Rows per record batch of the output. */
 export const BATCH_ROWS = 65536;
 
-export async function createArrowFileWriter(path: string, columnNames: string[]): Promise<ArrowRowWriter> {
+export async function createArrowFileWriter(path: string, columnNames: string[], batchRows = BATCH_ROWS): Promise<ArrowRowWriter> {
   const fields = columnNames.map((n) => new Field(n, new Float64(), true));
   const schema = new Schema(fields);
   const fh = await fsp.open(path, 'w');
@@ -50,9 +50,9 @@ export async function createArrowFileWriter(path: string, columnNames: string[])
     if (bufs.length > 0) await fh.writev(bufs);
   };
 
-  // Record batches hold BATCH_ROWS rows each (the last fewer), whatever the writes' sizes:
+  // Record batches hold batchRows rows each (the last fewer), whatever the writes' sizes:
   // the file's bytes depend on the rows only, never on the run's chunking or worker count.
-  const pending = columnNames.map(() => new Float64Array(BATCH_ROWS));
+  const pending = columnNames.map(() => new Float64Array(batchRows));
   let filled = 0;
   const writeBatch = async (rows: number): Promise<void> => {
     const children: Data[] = pending.map((c) => makeData({ type: new Float64(), length: rows, nullCount: 0, data: c.subarray(0, rows) }));
@@ -71,11 +71,11 @@ export async function createArrowFileWriter(path: string, columnNames: string[])
       });
       let at = 0;
       while (at < rows) {
-        const n = Math.min(rows - at, BATCH_ROWS - filled);
+        const n = Math.min(rows - at, batchRows - filled);
         columns.forEach((c, i) => pending[i]!.set(c.subarray(at, at + n), filled));
         filled += n;
         at += n;
-        if (filled === BATCH_ROWS) await writeBatch(BATCH_ROWS);
+        if (filled === batchRows) await writeBatch(batchRows);
       }
     },
     async close(): Promise<void> {
