@@ -67,10 +67,53 @@ export function oneLine(text: string): string {
   });
 }
 
-export function formatError(err: unknown): { text: string; exitCode: 1 | 2; bug: boolean } {
+/**
+ * The error as stderr shows it: one `losseval: error: …` line, or with `json` one JSON object
+ * `{"error": {"kind", "message", "file", "line", "row", "column", "value"}}` on one line (kind
+ * "usage", "data" or "internal"; the location fields only when known: see errorJson).
+ */
+export function formatError(err: unknown, json = false): { text: string; exitCode: 1 | 2; bug: boolean } {
+  if (json) {
+    const exitCode = err instanceof LossevalError ? err.exitCode : 1;
+    return { text: JSON.stringify({ error: errorJson(err) }), exitCode, bug: !(err instanceof LossevalError) };
+  }
   if (err instanceof LossevalError) {
     return { text: `losseval: error: ${oneLine(err.message)}`, exitCode: err.exitCode, bug: false };
   }
-  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  return { text: `losseval: internal error (please report): ${stack}`, exitCode: 1, bug: true };
+  return { text: `losseval: internal error (please report): ${stackOf(err)}`, exitCode: 1, bug: true };
+}
+
+function stackOf(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** What `--json` reports of an error. Fields whose value is unknown are left out, never null. */
+export interface ErrorJson {
+  readonly kind: 'usage' | 'data' | 'internal';
+  /** the text the plain `losseval: error:` line shows (location included) */
+  readonly message: string;
+  readonly file?: string;
+  /** CSV: 1-based physical line (the header is line 1) */
+  readonly line?: number;
+  /** Arrow: 1-based row */
+  readonly row?: number;
+  readonly column?: string;
+  /** the offending value as written */
+  readonly value?: string;
+}
+
+export function errorJson(err: unknown): ErrorJson {
+  if (err instanceof UsageError) return { kind: 'usage', message: err.message };
+  if (err instanceof DataError) {
+    const at = err.at;
+    return {
+      kind: 'data', message: err.message,
+      ...(at ? { file: at.file } : {}),
+      ...(at?.line !== undefined ? { line: at.line } : {}),
+      ...(at?.row !== undefined ? { row: at.row } : {}),
+      ...(at?.column !== undefined ? { column: at.column } : {}),
+      ...(at?.value !== undefined ? { value: at.value } : {}),
+    };
+  }
+  return { kind: 'internal', message: `internal error (please report): ${stackOf(err)}` };
 }

@@ -2,12 +2,14 @@
  * The command line: commander definitions (help text lives beside each
  * option) and their conversion into a checked RunConfig. No side effects.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { LOSS_NAMES, lossDef, resolveLosses, type LossOptions } from '../losses/registry.js';
+import { parseNumberString } from '../parse/number.js';
+import { checkDelimiter } from '../read/csv-cut.js';
+import { LOSS_NAMES, lossDef, optionFlag, resolveLosses, type LossOptions } from '../losses/registry.js';
 import type { NanPolicy, Reduction } from '../types.js';
 
 export type Command_ =
@@ -15,52 +17,91 @@ export type Command_ =
   | { kind: 'merge'; states: string[]; json: boolean; stateOut: string | null }
   | { kind: 'exit'; code: number };
 
-function float(value: string): number {
-  const v = value.trim();
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) throw new InvalidArgumentError('not a number.');
-  return Number(v);
+/**
+ * Option values. A bad one is a UsageError naming the option, the rule and the value as typed,
+ * `--workers must be a positive integer (got '0')`, thrown from commander's argument parser
+ * (commander passes errors other than its own through unchanged).
+ */
+function invalid(flag: string, rule: string, value: string, why = ''): UsageError {
+  return new UsageError(`${flag} must be ${rule} (got '${value}'${why})`);
 }
 
-function integer(value: string): number {
-  if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('not an integer.');
-  return Number(value);
+const NUMBER_RULE = 'a number (inf, -inf and nan allowed)';
+
+/** A decimal number or inf/-inf/nan (any case), as in a CSV field: see parse/number.ts. */
+function parseOptionNumber(text: string): number | undefined {
+  return text.trim() === '' ? undefined : parseNumberString(text);
+}
+
+function float(flag: string): (value: string) => number {
+  return (value) => {
+    const v = parseOptionNumber(value);
+    if (v === undefined) throw invalid(flag, NUMBER_RULE, value);
+    return v;
+  };
+}
+
+function integer(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw invalid(flag, 'an integer', value);
+    return Number(value);
+  };
+}
+
+function positiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+      throw invalid(flag, 'a positive integer', value);
+    }
+    return Number(value);
+  };
 }
 
 /** `1,2,0.5` or `@file` holding such a list (commas, spaces or newlines between numbers). */
-function numberList(value: string): number[] {
-  let text = value;
-  if (value.startsWith('@')) {
-    try {
-      text = readFileSync(value.slice(1), 'utf8');
-    } catch (e) {
-      throw new InvalidArgumentError(`cannot read ${value.slice(1)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+function numberList(flag: string): (value: string) => number[] {
+  const rule = 'a list of numbers (inf, -inf and nan allowed) separated by commas, or @file holding one';
+  return (value) => {
+    let text = value;
+    if (value.startsWith('@')) {
+      try {
+        text = readFileSync(value.slice(1), 'utf8');
+      } catch (e) {
+        throw new UsageError(`${flag}: cannot read ${value.slice(1)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
     }
-  }
-  const items = text.split(/[\s,]+/).filter((s) => s !== '');
-  if (items.length === 0) throw new InvalidArgumentError('no numbers in it.');
-  return items.map((s) => {
-    try {
-      return float(s);
-    } catch {
-      throw new InvalidArgumentError(`'${s}' is not a number.`);
-    }
-  });
+    const items = text.split(/[\s,]+/).filter((s) => s !== '');
+    if (items.length === 0) throw invalid(flag, rule, value, '; no numbers in it');
+    return items.map((s) => {
+      const v = parseOptionNumber(s);
+      if (v === undefined) throw invalid(flag, rule, value.length > 60 ? value.slice(0, 57) + '…' : value, `; '${s}' is not a number`);
+      return v;
+    });
+  };
 }
 
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError('not a positive integer.');
-  }
-  return Number(value);
+function choice<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) throw invalid(flag, `one of ${choices.join(', ')}`, value);
+    return value as T;
+  };
 }
 
 function delimiter(value: string): number {
   const v = value === '\\t' || value.toLowerCase() === 'tab' ? '\t' : value;
-  if (v.length !== 1 || v.charCodeAt(0) > 127 || v === '"' || v === '\n' || v === '\r') {
-    throw new InvalidArgumentError('must be one ASCII character other than a quote or newline (or \\t).');
+  let ok = v.length === 1 && v.charCodeAt(0) <= 127;
+  if (ok) {
+    try {
+      checkDelimiter(v.charCodeAt(0));
+    } catch {
+      ok = false;
+    }
   }
+  if (!ok) throw invalid('--delimiter', "one ASCII character other than a quote, a newline, a digit, '+', '-', '.', 'e' or 'E' (or \\t)", value);
   return v.charCodeAt(0);
 }
+
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none', 'batchmean'];
+const NAN_POLICIES: readonly NanPolicy[] = ['propagate', 'omit', 'raise'];
 
 const LOSS_HELP = `one or more losses, computed in one pass: ${LOSS_NAMES.join(', ')} (PyTorch names and aliases accepted, e.g. SmoothL1Loss)`;
 
@@ -71,32 +112,32 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped), or - for stdin')
     .argument('[targets]', 'targets file, row-aligned with preds; without it, --target-cols picks targets from preds')
     .option('-l, --loss <names>', LOSS_HELP)
-    .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, none (per-row losses), or batchmean (kl_div: sum / rows)').choices(['mean', 'sum', 'none', 'batchmean']).default('mean'))
+    .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, none (per-row losses), or batchmean (kl_div: sum / rows)').argParser(choice('--reduction', REDUCTIONS)).default('mean'))
     .option('--pred-cols <list>', 'prediction columns: names, * globs, or 0-based indices with --no-header (default: all, or all but the target columns)')
     .option('--target-cols <list>', 'target columns (default: all columns of the targets file)')
-    .option('--weight <list>', 'class weights (nll, cross_entropy, multi_margin, multilabel_soft_margin) or per-column weights (bce, bce_with_logits): numbers, or @file holding them', numberList)
+    .option('--weight <list>', 'class weights (nll, cross_entropy, multi_margin, multilabel_soft_margin) or per-column weights (bce, bce_with_logits): numbers, or @file holding them (inf, -inf, nan allowed)', numberList('--weight'))
     .option('--weight-cols <list>', 'bce, bce_with_logits, multilabel_soft_margin: per-row (1 column) or element-wise (C columns) weights, from the targets file (or the single input)')
     .option('--weight-file <file>', 'the same weights from a CSV file (with header) of 1 or C columns, row-aligned with the targets')
-    .option('--pos-weight <list>', 'bce_with_logits: per-column pos_weight: numbers, or @file', numberList)
-    .option('--ignore-index <INT>', 'nll, cross_entropy: target class to leave out (default -100)', integer)
-    .option('--label-smoothing <F>', 'cross_entropy: label smoothing in [0, 1] (default 0)', float)
+    .option('--pos-weight <list>', 'bce_with_logits: per-column pos_weight: numbers, or @file', numberList('--pos-weight'))
+    .option('--ignore-index <INT>', 'nll, cross_entropy: target class to leave out (default -100)', integer('--ignore-index'))
+    .option('--label-smoothing <F>', 'cross_entropy: label smoothing in [0, 1] (default 0)', float('--label-smoothing'))
     .option('--var-cols <list>', 'gaussian_nll: variance columns of the preds file, 1 per row or one per prediction column')
     .option('--pred2-cols <list>', 'margin_ranking, cosine_embedding: the second input (x2), columns of the preds file')
     .option('--log-target', 'kl_div: targets are log-probabilities')
     .option('--no-log-input', 'poisson_nll: predictions are rates, not log-rates')
     .option('--full', 'poisson_nll, gaussian_nll: add the constant (Stirling) term')
-    .option('--eps <F>', 'poisson_nll (default 1e-8), gaussian_nll (default 1e-6)', float)
-    .option('--margin <F>', 'hinge_embedding, multi_margin (default 1), margin_ranking, cosine_embedding (default 0)', float)
-    .option('--p <N>', 'multi_margin: 1 or 2 (default 1)', integer)
-    .option('--beta <F>', 'smooth_l1: where the quadratic zone ends (default 1.0; 0 = l1)', float)
-    .option('--delta <F>', 'huber: where the quadratic zone ends (default 1.0)', float)
-    .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').choices(['propagate', 'omit', 'raise']).default('propagate'))
+    .option('--eps <F>', 'poisson_nll (default 1e-8), gaussian_nll (default 1e-6); any number, inf and nan too, as PyTorch', float('--eps'))
+    .option('--margin <F>', 'hinge_embedding, multi_margin (default 1), margin_ranking, cosine_embedding (default 0); any number, inf and nan too, as PyTorch', float('--margin'))
+    .option('--p <N>', 'multi_margin: 1 or 2 (default 1)', integer('--p'))
+    .option('--beta <F>', 'smooth_l1: where the quadratic zone ends, >= 0 or inf (default 1.0; 0 = l1)', float('--beta'))
+    .option('--delta <F>', 'huber: where the quadratic zone ends, > 0 or inf (default 1.0)', float('--delta'))
+    .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').argParser(choice('--nan-policy', NAN_POLICIES)).default('propagate'))
     .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
-    .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt)
-    .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt)
-    .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt)
-    .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt)
+    .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt('--workers'))
+    .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt('--chunk-rows'))
+    .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt('--chunk-bytes'))
+    .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt('--max-row-bytes'))
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
@@ -213,8 +254,7 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   const warnings: string[] = [];
   for (const key of Object.keys(lossOpts) as (keyof LossOptions)[]) {
     if (!losses.some((l) => lossDef(l.name).options.includes(key))) {
-      const flag = key === 'logInput' ? '--no-log-input' : '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-      warnings.push(`${flag} is not used by ${losses.map((l) => l.name).join(', ')}`);
+      warnings.push(`${optionFlag(key)} is not used by ${losses.map((l) => l.name).join(', ')}`);
     }
   }
   if (o.reduction === 'none' && o.json && o.output === undefined) {

@@ -62,9 +62,41 @@ export interface LossDef {
   checkParams(params: Params, widths: RoleWidths): string | null;
 }
 
-function finite(name: string, v: number): number {
-  if (!Number.isFinite(v)) throw new UsageError(`--${name} must be a finite number, got ${v}`);
-  return v;
+/** A number as the messages show it: `inf`, `-inf`, `nan` as the options accept them. */
+export function showNumber(v: number): string {
+  return v !== v ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
+}
+
+/**
+ * The values PyTorch (2.x) accepts for each numeric loss option, checked whether or not the
+ * chosen losses read the option (a malformed value is an error for every loss; an option no
+ * chosen loss reads is only a warning). `inf`, `-inf` and `nan` pass wherever PyTorch takes them.
+ */
+const OPTION_RULES: { readonly [K in keyof LossOptions]?: { rule: string; ok: (v: number) => boolean } } = {
+  // smooth_l1_loss: TORCH_CHECK(beta >= 0): inf passes, nan does not
+  beta: { rule: 'a number >= 0 (inf allowed)', ok: (v) => v >= 0 },
+  // huber_loss: TORCH_CHECK(delta > 0)
+  delta: { rule: 'a number > 0 (inf allowed)', ok: (v) => v > 0 },
+  // cross_entropy: TORCH_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0)
+  labelSmoothing: { rule: 'between 0.0 and 1.0', ok: (v) => v >= 0 && v <= 1 },
+  // an int64 in PyTorch
+  ignoreIndex: { rule: 'an integer', ok: (v) => Number.isSafeInteger(v) },
+  // multi_margin_loss: only p == 1 and p == 2
+  p: { rule: '1 or 2', ok: (v) => v === 1 || v === 2 },
+  // eps, margin, weight, pos_weight: PyTorch takes any double, inf and nan included
+};
+
+/** The option's flag as typed: `labelSmoothing` → `--label-smoothing`. */
+export function optionFlag(key: keyof LossOptions): string {
+  return key === 'logInput' ? '--no-log-input' : '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/** Throw UsageError for the first option value PyTorch would refuse, whatever the loss. */
+export function checkLossOptions(opts: LossOptions): void {
+  for (const [key, r] of Object.entries(OPTION_RULES) as [keyof LossOptions, { rule: string; ok: (v: number) => boolean }][]) {
+    const v = opts[key];
+    if (typeof v === 'number' && !r.ok(v)) throw new UsageError(`${optionFlag(key)} must be ${r.rule} (got '${showNumber(v)}')`);
+  }
 }
 
 const noParams = (): string | null => null;
@@ -142,19 +174,15 @@ function rowOrElementWidth(what: string, w: { readonly width: number } | undefin
 }
 
 function classWeights(o: LossOptions): number[] | null {
-  if (!o.weight) return null;
-  o.weight.forEach((v) => finite('weight', v));
-  return o.weight;
+  return o.weight ?? null;
 }
 
 function ignoreIndex(o: LossOptions): number {
-  const v = o.ignoreIndex ?? -100;
-  if (!Number.isSafeInteger(v)) throw new UsageError(`--ignore-index must be an integer, got ${v}`);
-  return v;
+  return o.ignoreIndex ?? -100;
 }
 
 const bool = (v: boolean | undefined, d: boolean): boolean => v ?? d;
-const margin = (o: LossOptions, d: number): { margin: number } => ({ margin: finite('margin', o.margin ?? d) });
+const margin = (o: LossOptions, d: number): { margin: number } => ({ margin: o.margin ?? d });
 
 /** One value per row whose mean divides by N (multi_margin, multilabel_soft_margin, cosine_embedding). */
 const ROW_LOSS = {
@@ -164,7 +192,7 @@ const ROW_LOSS = {
   checkParams: noParams,
 };
 
-const DEFS: readonly LossDef[] = [
+const LOSS_DEFS: readonly LossDef[] = [
   {
     ...ELEMENTWISE, name: 'l1', torch: 'l1_loss', options: [],
     resolve: () => ({}), kernel: l1Kernel as KernelFn<never>,
@@ -175,20 +203,12 @@ const DEFS: readonly LossDef[] = [
   },
   {
     ...ELEMENTWISE, name: 'smooth_l1', torch: 'smooth_l1_loss', options: ['beta'],
-    resolve(o) {
-      const beta = finite('beta', o.beta ?? 1.0);
-      if (beta < 0) throw new UsageError(`smooth_l1 does not support negative values for --beta (got ${beta})`);
-      return { beta };
-    },
+    resolve: (o) => ({ beta: o.beta ?? 1.0 }),
     kernel: smoothL1Kernel as KernelFn<never>,
   },
   {
     ...ELEMENTWISE, name: 'huber', torch: 'huber_loss', options: ['delta'],
-    resolve(o) {
-      const delta = finite('delta', o.delta ?? 1.0);
-      if (!(delta > 0)) throw new UsageError(`huber does not support non-positive values for --delta (got ${delta})`);
-      return { delta };
-    },
+    resolve: (o) => ({ delta: o.delta ?? 1.0 }),
     kernel: huberKernel as KernelFn<never>,
   },
   {
@@ -198,12 +218,8 @@ const DEFS: readonly LossDef[] = [
   },
   {
     ...classDef('cross_entropy', 'cross_entropy', true), options: ['weight', 'ignoreIndex', 'labelSmoothing'],
-    resolve(o) {
-      const eps = finite('label-smoothing', o.labelSmoothing ?? 0);
-      // PyTorch silently treats ε < 0 as 0; a negative value is a mistake, so it is refused here
-      if (eps < 0 || eps > 1) throw new UsageError(`--label-smoothing must be between 0.0 and 1.0, got ${eps}`);
-      return { weight: classWeights(o), ignoreIndex: ignoreIndex(o), labelSmoothing: eps };
-    },
+    // label smoothing in [0, 1] as PyTorch 2.x checks it (1.13 silently took ε < 0 as 0): checkLossOptions
+    resolve: (o) => ({ weight: classWeights(o), ignoreIndex: ignoreIndex(o), labelSmoothing: o.labelSmoothing ?? 0 }),
     kernel: crossEntropyKernel as KernelFn<never>,
   },
   {
@@ -213,10 +229,7 @@ const DEFS: readonly LossDef[] = [
   },
   {
     ...binaryDef('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits'), options: ['weight', 'posWeight'],
-    resolve(o) {
-      o.posWeight?.forEach((v) => finite('pos-weight', v));
-      return { weight: classWeights(o), posWeight: o.posWeight ?? null };
-    },
+    resolve: (o) => ({ weight: classWeights(o), posWeight: o.posWeight ?? null }),
     kernel: bceWithLogitsKernel as KernelFn<never>,
   },
   {
@@ -226,12 +239,12 @@ const DEFS: readonly LossDef[] = [
   },
   {
     ...ELEMENTWISE, name: 'poisson_nll', torch: 'poisson_nll_loss', options: ['logInput', 'full', 'eps'],
-    resolve: (o) => ({ logInput: bool(o.logInput, true), full: bool(o.full, false), eps: finite('eps', o.eps ?? 1e-8) }),
+    resolve: (o) => ({ logInput: bool(o.logInput, true), full: bool(o.full, false), eps: o.eps ?? 1e-8 }),
     kernel: poissonNllKernel as KernelFn<never>,
   },
   {
     ...ELEMENTWISE, name: 'gaussian_nll', torch: 'gaussian_nll_loss', options: ['full', 'eps'], needs: ['vars'],
-    resolve: (o) => ({ full: bool(o.full, false), eps: finite('eps', o.eps ?? 1e-6) }),
+    resolve: (o) => ({ full: bool(o.full, false), eps: o.eps ?? 1e-6 }),
     checkWidths: gaussianNllWidthProblem,
     kernel: gaussianNllKernel as KernelFn<never>,
   },
@@ -252,11 +265,7 @@ const DEFS: readonly LossDef[] = [
   },
   {
     ...ROW_LOSS, name: 'multi_margin', torch: 'multi_margin_loss', options: ['p', 'margin', 'weight'],
-    resolve(o) {
-      const p = o.p ?? 1;
-      if (p !== 1 && p !== 2) throw new UsageError(`multi_margin supports only --p 1 and --p 2 (got ${p})`);
-      return { p, ...margin(o, 1.0), weight: classWeights(o) };
-    },
+    resolve: (o) => ({ p: o.p ?? 1, ...margin(o, 1.0), weight: classWeights(o) }),
     checkWidths: (w) => (w.targets.width === 1 ? null : `${w.preds.width} prediction values per row need one class index as target, got ${w.targets.width} target values`),
     checkParams: (p, w) => checkMultiMarginParams(p as never, w.preds.width),
     kernel: multiMarginKernel as KernelFn<never>,
@@ -272,6 +281,15 @@ const DEFS: readonly LossDef[] = [
     kernel: cosineEmbeddingKernel as KernelFn<never>,
   },
 ];
+
+/** Every loss checks every option given (checkLossOptions), read by it or not. */
+const DEFS: readonly LossDef[] = LOSS_DEFS.map((d) => ({
+  ...d,
+  resolve(o: LossOptions): Params {
+    checkLossOptions(o);
+    return d.resolve(o);
+  },
+}));
 
 const ALIASES: Readonly<Record<string, string>> = {
   ce: 'crossentropy',

@@ -9,6 +9,7 @@
  */
 import type { ColumnSlice, NumericKind } from '../types.js';
 import { DataError } from '../errors.js';
+import { formatNumber } from '../write/format.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO32 = 4294967296;
@@ -174,4 +175,22 @@ function listToFloat64(slice: ColumnSlice, n: number, out: Float64Array, stride:
   if (r !== rows) {
     throw new DataError(`corrupt Arrow data: list pieces cover ${r} of ${rows} rows`, { file: slice.file, row: firstRow, column: slice.column });
   }
+}
+
+/**
+ * Value k of row `row` of a slice as messages show it (error path only): `null` for a null row
+ * or null value, 64-bit integers exactly, other numbers as losseval formats them (`nan`, `inf`).
+ */
+export function sliceValueText(slice: ColumnSlice, row: number, k: number): string {
+  const { kind, width, values, validity, childValidity, listOffsets } = slice;
+  if (validity !== null && !bit(validity, row)) return 'null';
+  if (listOffsets === null) {
+    const i = row * width + k;
+    if (childValidity !== null && !bit(childValidity, i)) return 'null';
+    if (kind === 'i64' || kind === 'u64') return String((values as BigInt64Array | BigUint64Array)[i]);
+  }
+  // a list's values sit by its offsets: convert the slice (the error path only)
+  const all = new Float64Array(slice.rows * width);
+  sliceToFloat64(slice, all, width, 0);
+  return formatNumber(all[row * width + k]!);
 }

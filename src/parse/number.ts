@@ -3,9 +3,11 @@
  *
  * Accepted syntax (after trimming, see below):
  *   number := [+-]? ( digits ( '.' digits? )? | '.' digits ) ( [eE] [+-]? digits )?
- *   NaN    := 'nan' | 'NaN' | 'NAN' | ''            (the empty field is NaN; no sign allowed)
+ *   NaN    := [+-]? 'nan' | ''                        (any letter case, as Python's float() and DuckDB;
+ *                                                     the empty field is NaN)
  *   ±Inf   := [+-]? ( 'inf' | 'infinity' )          (any letter case)
- * Anything else ('0x10', '1_000', '1e', 'nan1', '-nan', text, interior spaces) is invalid.
+ * Anything else ('0x10', '1_000', '1e', 'nan1', text, interior spaces) is invalid; so are the
+ * missing-value words of other tools (NA, N/A, NULL, #N/A, None): see the README.
  *
  * Trimming: leading and trailing spaces (0x20) and tabs (0x09) around the field are ignored,
  * except that a byte equal to the CSV delimiter is never trimmed (so with `--delimiter '\t'`
@@ -204,26 +206,16 @@ export function parseNumberBytes(b: Uint8Array, start: number, end: number, deli
   const v = scanNumber(b, s, e);
   if (scanEnd === e) return v;
   if (scanEnd === s) {
-    // tokens
+    // tokens (no digit was found: off the numeric path)
     const c0 = b[s]!;
-    if (e - s === 3) {
-      // nan, NaN, NAN (exactly these spellings)
-      const c1 = b[s + 1]!;
-      const c2 = b[s + 2]!;
-      if (
-        (c0 === 110 && c1 === 97 && c2 === 110) || // nan
-        (c0 === 78 && c1 === 97 && c2 === 78) || // NaN
-        (c0 === 78 && c1 === 65 && c2 === 78) // NAN
-      ) {
-        numberInvalid = false;
-        return NaN;
-      }
+    const signed = c0 === 45 || c0 === 43;
+    const t = signed ? s + 1 : s;
+    if (e - t === 3 && lower(b[t]!) === 110 && lower(b[t + 1]!) === 97 && lower(b[t + 2]!) === 110) {
+      // nan in any case, optionally signed
+      numberInvalid = false;
+      return NaN;
     }
-    if (c0 === 45 || c0 === 43) {
-      if (isInfWord(b, s + 1, e)) return c0 === 45 ? -Infinity : Infinity;
-    } else if (isInfWord(b, s, e)) {
-      return Infinity;
-    }
+    if (isInfWord(b, t, e)) return c0 === 45 ? -Infinity : Infinity;
   }
   numberInvalid = true;
   return NaN;

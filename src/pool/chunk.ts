@@ -6,7 +6,7 @@
  */
 import { csvValuesBound, parseCsvChunk } from '../parse/csv.js';
 import { locateRow, fieldText } from '../parse/csv-locate.js';
-import { sliceToFloat64 } from '../parse/arrow-column.js';
+import { sliceToFloat64, sliceValueText } from '../parse/arrow-column.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
@@ -97,7 +97,7 @@ function parsePart(task: ChunkTask, index: number): ParsedPart {
       const col = pos >= 0 ? info.columns[pos] : null;
       return {
         groups: r.before!, groupWidth, rows: r.row,
-        failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}) },
+        failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}), value: r.value },
       };
     }
     return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines };
@@ -144,8 +144,7 @@ function locate(task: ChunkTask, ref: RoleRef, row: number, k: number): Omit<Tas
     if (p < s.width) { slice = s; break; }
     p -= s.width;
   }
-  const isNull = slice.validity !== null && ((slice.validity[row >> 3]! >> (row & 7)) & 1) === 0;
-  return { file: info.file, row: slice.firstRow + row, ...col, value: isNull ? 'null' : '' };
+  return { file: info.file, row: slice.firstRow + row, ...col, value: sliceValueText(slice, row, p) };
 }
 
 /** The location of a chunk's first row, for errors about the whole chunk. */
@@ -239,8 +238,7 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
           rowHasNan = true;
           if (plan.nanPolicy === 'raise') {
             const at = locate(task, refs[name]!, r, k);
-            const { value, ...loc } = at;
-            throw new ChunkFailure({ ...loc, message: `NaN value ${quote(value)} (--nan-policy raise)` });
+            throw new ChunkFailure({ ...at, message: `NaN value ${quote(at.value)} (--nan-policy raise)` });
           }
         }
       }
@@ -288,8 +286,8 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
       if (e instanceof KernelError) {
         const ref = refs[e.role]!;
         const row = rowMap ? rowMap[e.row]! : e.row;
-        const { value, ...loc } = locate(task, ref, row, e.offset);
-        throw new ChunkFailure({ ...loc, message: `${e.message}: ${quote(value)}` });
+        const at = locate(task, ref, row, e.offset);
+        throw new ChunkFailure({ ...at, message: `${e.message}: ${quote(at.value)}` });
       }
       throw e;
     }

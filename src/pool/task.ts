@@ -63,6 +63,8 @@ export interface TaskError {
   readonly relativeLine?: true;
   readonly row?: number;
   readonly column?: string;
+  /** the offending value as written (for --json errors; the message quotes it too) */
+  readonly value?: string;
 }
 
 export type TaskResult =

@@ -109,7 +109,7 @@ describe('classification errors', () => {
   it('wrong column count for class targets', () =>
     fails(['-l', 'nll', 't.csv', 't3.csv'], 1, /nll: 2 prediction values per row need one class index as target, got 3/));
   it('label smoothing out of range', () =>
-    fails(['-l', 'ce', '--label-smoothing', '1.5', '--target-cols', 'y', 'cls.csv'], 2, /--label-smoothing must be between 0\.0 and 1\.0, got 1\.5/));
+    fails(['-l', 'ce', '--label-smoothing', '1.5', '--target-cols', 'y', 'cls.csv'], 2, /--label-smoothing must be between 0\.0 and 1\.0 \(got '1\.5'\)$/));
   it('--weight-cols with a loss that does not read weight columns', () =>
     fails(['-l', 'ce', '--target-cols', 'y', '--weight-cols', 'a', 'cls.csv'], 2, /--weight-cols \/ --weight-file are read by binary_cross_entropy, binary_cross_entropy_with_logits, multilabel_soft_margin only/));
   it('--weight with --weight-cols', () =>

@@ -36,11 +36,11 @@ describe('usage errors exit 2', () => {
     await expectError(['-l', 'l1', '--betta', '1', 'p.csv', 'p.csv'], 2, /unknown option '--betta'/);
   });
   it('bad option values', async () => {
-    await expectError(['-l', 'smooth_l1', '--beta', '-1', 'p.csv', 'p.csv'], 2, /negative values for --beta \(got -1\)/);
-    await expectError(['-l', 'huber', '--delta', '0', 'p.csv', 'p.csv'], 2, /non-positive values for --delta \(got 0\)/);
-    await expectError(['-l', 'huber', '--delta', 'abc', 'p.csv', 'p.csv'], 2, /--delta <F>' argument 'abc' is invalid/);
-    await expectError(['-l', 'l1', '-r', 'avg', 'p.csv', 'p.csv'], 2, /argument 'avg' is invalid.*mean, sum, none/);
-    await expectError(['-l', 'l1', '-j', '0', 'p.csv', 'p.csv'], 2, /not a positive integer/);
+    await expectError(['-l', 'smooth_l1', '--beta', '-1', 'p.csv', 'p.csv'], 2, /^losseval: error: --beta must be a number >= 0 \(inf allowed\) \(got '-1'\)$/);
+    await expectError(['-l', 'huber', '--delta', '0', 'p.csv', 'p.csv'], 2, /^losseval: error: --delta must be a number > 0 \(inf allowed\) \(got '0'\)$/);
+    await expectError(['-l', 'huber', '--delta', 'abc', 'p.csv', 'p.csv'], 2, /^losseval: error: --delta must be a number \(inf, -inf and nan allowed\) \(got 'abc'\)$/);
+    await expectError(['-l', 'l1', '-r', 'avg', 'p.csv', 'p.csv'], 2, /^losseval: error: --reduction must be one of mean, sum, none, batchmean \(got 'avg'\)$/);
+    await expectError(['-l', 'l1', '-j', '0', 'p.csv', 'p.csv'], 2, /^losseval: error: --workers must be a positive integer \(got '0'\)$/);
   });
   it('missing file', async () => {
     await expectError(['-l', 'l1', 'nope.csv', 'p.csv'], 2, /nope\.csv: no such file/);
@@ -218,5 +218,68 @@ describe('nullability', () => {
     writeFileSync(join(dir, 'nn.arrows'), w.toUint8Array(true));
     file('nn-t.csv', 't\n1\n2\n3\n4\n');
     await expectError(['-l', 'l1', 'nn.arrows', 'nn-t.csv'], 1, /nn\.arrows: column "p": corrupt Arrow data: the record batch starting at row 1 has 4 rows but 1 nulls in a column the schema declares non-nullable/);
+  });
+});
+
+describe('--json: stderr carries JSON objects, one per line; exit codes unchanged', () => {
+  const jsonStderr = async (args: string[], code: number): Promise<unknown[]> => {
+    const r = await losseval(args, { cwd: dir });
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe('');
+    return r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+  };
+  it('a data error: kind, message, file, line, column, value', async () => {
+    file('bad.csv', 'p,q\n1,2\n3,abc\n');
+    expect(await jsonStderr(['-l', 'l1', '--json', '--target-cols', 'q', 'bad.csv'], 1)).toEqual([{
+      error: { kind: 'data', message: 'bad.csv: line 3, column "q": not a number: "abc"', file: 'bad.csv', line: 3, column: 'q', value: 'abc' },
+    }]);
+  });
+  it('a usage error, also one commander finds, and from merge: fields not known are left out', async () => {
+    expect(await jsonStderr(['-l', 'l1', '--json', '-j', '0', 'bad.csv'], 2)).toEqual([
+      { error: { kind: 'usage', message: "--workers must be a positive integer (got '0')" } },
+    ]);
+    expect(await jsonStderr(['--json', '-l', 'l1', '--bogus', 'bad.csv'], 2)).toEqual([
+      { error: { kind: 'usage', message: "unknown option '--bogus'" } },
+    ]);
+    expect(await jsonStderr(['merge', '--json', 'nope.json'], 2)).toMatchObject([{ error: { kind: 'usage' } }]);
+  });
+  it('warnings before the error are JSON objects too', async () => {
+    expect(await jsonStderr(['-l', 'l1', '--json', '--delta', '1', '--target-cols', 'q', 'bad.csv'], 1)).toEqual([
+      { warning: { message: '--delta is not used by l1' } },
+      { error: { kind: 'data', message: 'bad.csv: line 3, column "q": not a number: "abc"', file: 'bad.csv', line: 3, column: 'q', value: 'abc' } },
+    ]);
+  });
+  it('an Arrow error names the row, and a NaN under raise its value', async () => {
+    const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+    writeFileSync(join(dir, 'n.arrow'), tableToIPC(tableFromArrays({ p: new Float64Array([1, NaN, 3]), t: new Float64Array([1, 2, 3]) }), 'file'));
+    expect(await jsonStderr(['-l', 'l1', '--json', '--nan-policy', 'raise', '--target-cols', 't', 'n.arrow'], 1)).toEqual([{
+      error: { kind: 'data', message: 'n.arrow: row 2, column "p": NaN value "nan" (--nan-policy raise)', file: 'n.arrow', row: 2, column: 'p', value: 'nan' },
+    }]);
+  });
+});
+
+describe('an out-of-range class index is reported with its value in every format', () => {
+  it('Arrow float64 and int64 class columns, and the same rows in CSV', async () => {
+    const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+    const logits = { a: new Float64Array([1, 2, 3]), b: new Float64Array([0, 1, 0]) };
+    writeFileSync(join(dir, 'cf.arrow'), tableToIPC(tableFromArrays({ ...logits, y: new Float64Array([0, 1, 7]) }), 'file'));
+    writeFileSync(join(dir, 'ci.arrow'), tableToIPC(tableFromArrays({ ...logits, y: new BigInt64Array([0n, -1n, 1n]) }), 'file'));
+    file('cf.csv', 'a,b,y\n1,0,0\n2,1,1\n3,0,7\n');
+    await expectError(['-l', 'ce', '--target-cols', 'y', 'cf.arrow'], 1, /^losseval: error: cf\.arrow: row 3, column "y": class index out of range \[0, 2\): "7"$/);
+    await expectError(['-l', 'ce', '--target-cols', 'y', 'cf.csv'], 1, /^losseval: error: cf\.csv: line 4, column "y": class index out of range \[0, 2\): "7"$/);
+    await expectError(['-l', 'nll', '--target-cols', 'y', 'ci.arrow'], 1, /^losseval: error: ci\.arrow: row 2, column "y": class index out of range \[0, 2\): "-1"$/);
+  });
+});
+
+describe('NaN tokens', () => {
+  it('nan in any case, optionally signed, is NaN; NA, NULL, N/A, #N/A, None are not numbers', async () => {
+    file('nans.csv', 'p,t\n1,nAn\n2,-NaN\n3,+nan\n4,4\n');
+    const r = await losseval(['-l', 'l1', '-r', 'sum', '--nan-policy', 'omit', '--target-cols', 't', 'nans.csv'], { cwd: dir });
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '0\n', 'losseval: warning: omitted 3 rows holding 3 NaN values\n']);
+    for (const word of ['NA', 'NULL', 'null', 'N/A', '#N/A', 'None']) {
+      file('na.csv', `p,t\n1,1\n2,${word}\n`);
+      await expectError(['-l', 'l1', '--target-cols', 't', 'na.csv'], 1,
+        new RegExp(`^losseval: error: na\\.csv: line 3, column "t": not a number: "${word.replace('/', '\\/')}"$`));
+    }
   });
 });

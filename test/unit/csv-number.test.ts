@@ -148,7 +148,8 @@ describe('token rules', () => {
     expect(same(general(text), want)).toBe(true);
   });
 
-  const nanTokens = ['nan', 'NaN', 'NAN', '', ' ', '\t', '  nan  '];
+  // nan in any case, optionally signed, as Python's float() and DuckDB read it
+  const nanTokens = ['nan', 'NaN', 'NAN', 'nAn', 'nAN', 'Nan', '-nan', '+nan', '-NaN', '+NAN', '', ' ', '\t', '  nan  ', ' -nan '];
   it.each(nanTokens)('NaN token %j', (text) => {
     const v = fast(text);
     expect(Number.isNaN(v)).toBe(true);
@@ -157,7 +158,9 @@ describe('token rules', () => {
   });
 
   const rejected = [
-    '0x10', '1_000', '1e', '1e+', '1e-', 'e5', 'nan1', 'nAn', 'nAN', '-nan', '+nan', 'abc', '.', '-', '+', '+-1',
+    '0x10', '1_000', '1e', '1e+', '1e-', 'e5', 'nan1', '--nan', '+-nan', 'nana', 'na', 'nan.', '-', 'abc',
+    // other tools' missing-value words are not numbers (README: "Numbers in CSV")
+    'NA', 'N/A', 'n/a', 'NULL', 'null', '#N/A', '#NA', '<NA>', 'None', '-1.#IND', '1.#QNAN', '.', '-', '+', '+-1',
     '--1', '1.2.3', '1 2', '1,5', '١', 'infinit', 'infinityy', 'in', '+-inf', 'inf inity', '1e5.5', '1.5e', 'Infinity1',
     '0b1', '1f', '1d', '٫5', '\u00a01', '1\r', '∞', 'NaN ', // trailing space is fine, see below
   ].filter((t) => t !== 'NaN ');
