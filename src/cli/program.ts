@@ -9,6 +9,7 @@ import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { parseNumberString } from '../parse/number.js';
 import { checkDelimiter } from '../read/csv-cut.js';
+import { capWorkers, WORKERS_PER_CPU } from '../pool/pool.js';
 import { LOSS_NAMES, lossDef, optionFlag, resolveLosses, type LossOptions } from '../losses/registry.js';
 import type { NanPolicy, Reduction } from '../types.js';
 
@@ -134,7 +135,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').argParser(choice('--nan-policy', NAN_POLICIES)).default('propagate'))
     .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
-    .option('-j, --workers <N>', 'worker threads (default: available parallelism)', positiveInt('--workers'))
+    .option('-j, --workers <N>', `worker threads (default: available parallelism; at most ${WORKERS_PER_CPU} per available CPU, and never more than the input has chunks)`, positiveInt('--workers'))
     .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt('--chunk-rows'))
     .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt('--chunk-bytes'))
     .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt('--max-row-bytes'))
@@ -266,6 +267,9 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   if (o.output !== undefined && o.reduction !== 'none') {
     throw new UsageError(`--output is for per-row losses (--reduction none), not --reduction ${o.reduction}`);
   }
+  const cap = capWorkers(o.workers ?? availableParallelism());
+  const workers = cap.workers;
+  if (cap.note !== null) warnings.push(cap.note);
   const config: RunConfig = {
     preds,
     targets: targets ?? null,
@@ -280,7 +284,7 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     pred2Cols: o.pred2Cols ?? null,
     header: o.header,
     delimiter: o.delimiter ?? null,
-    workers: o.workers ?? availableParallelism(),
+    workers,
     chunkRows: o.chunkRows ?? null,
     chunkBytes: o.chunkBytes ?? null,
     maxRowBytes: o.maxRowBytes ?? null,

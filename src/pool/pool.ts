@@ -1,23 +1,46 @@
 /**
- * The worker pool: piscina with one thread per --workers, tasks submitted in
+ * The worker pool: piscina with at most one thread per --workers, tasks submitted in
  * order, at most `maxInFlight` outstanding, results taken back in order.
+ *
+ * Threads start as chunks arrive (one more whenever a chunk waits and fewer than `workers`
+ * run), so an input of k chunks never starts more than k threads; `warm` of them may be started
+ * at once, before the first chunk, for an input known to be large.
  */
+import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { ChunkTask, TaskResult } from './task.js';
 
 export interface KernelPool {
   /** Submit a chunk; the promise settles with its result. Buffers in `transfer` move to the worker. */
   submit(task: ChunkTask, transfer: ArrayBuffer[]): Promise<TaskResult>;
+  /** Threads started so far. */
+  readonly threads: number;
   close(): Promise<void>;
+}
+
+/** Threads per available CPU beyond which more workers only cost start-up time and memory. */
+export const WORKERS_PER_CPU = 4;
+
+/**
+ * The worker count to use for `requested`: at most WORKERS_PER_CPU × the available parallelism,
+ * with the note to show when it was lowered (null otherwise).
+ */
+export function capWorkers(requested: number, cpus = availableParallelism()): { workers: number; note: string | null } {
+  const cap = WORKERS_PER_CPU * Math.max(1, cpus);
+  if (requested <= cap) return { workers: requested, note: null };
+  return {
+    workers: cap,
+    note: `--workers ${requested}: using ${cap} (at most ${WORKERS_PER_CPU} per available CPU; ${cpus} available)`,
+  };
 }
 
 // a CommonJS entry: see worker-entry.cts
 const WORKER = new URL('./worker-entry.cjs', import.meta.url);
 
-export function createPool(workers: number): KernelPool {
+export function createPool(workers: number, warm = 0): KernelPool {
   const pool = new Piscina({
     filename: WORKER.href,
-    minThreads: workers,
+    minThreads: Math.min(workers, Math.max(0, warm)),
     maxThreads: workers,
     // one task per thread at a time: the main thread bounds what is in flight
     concurrentTasksPerWorker: 1,
@@ -28,6 +51,9 @@ export function createPool(workers: number): KernelPool {
   return {
     submit(task, transfer) {
       return pool.run(task, { transferList: transfer }) as Promise<TaskResult>;
+    },
+    get threads() {
+      return pool.threads.length;
     },
     async close() {
       await pool.destroy();

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { expectFailure, losseval, workdir } from '../helpers/cli.js';
 
 let dir: string;
@@ -94,5 +95,18 @@ describe('a malformed value is an error for every loss; an unused option only wa
     const r = await run(['-l', 'l1', '--delta', '0.5', '--target-cols', 'y', 'r.csv']);
     const plain = await run(['-l', 'l1', '--target-cols', 'y', 'r.csv']);
     expect([r.code, r.stdout, r.stderr]).toEqual([0, plain.stdout, 'losseval: warning: --delta is not used by l1\n']);
+  });
+});
+
+describe('--workers is capped at 4 per available CPU, with a note', () => {
+  it('--workers 1000 on a small file: the note, and the result of -j 1', async () => {
+    const cpus = availableParallelism();
+    const one = await run(['-l', 'mse', '-j', '1', '--chunk-rows', '1', '--target-cols', 'y', 'r.csv']);
+    const many = await run(['-l', 'mse', '--workers', '1000', '--chunk-rows', '1', '--target-cols', 'y', 'r.csv']);
+    expect(many.code).toBe(0);
+    expect(many.stdout).toBe(one.stdout);
+    expect(many.stderr).toBe(`losseval: warning: --workers 1000: using ${4 * cpus} (at most 4 per available CPU; ${cpus} available)\n`);
+    const atCap = await run(['-l', 'mse', '--workers', String(4 * cpus), '--chunk-rows', '1', '--target-cols', 'y', 'r.csv']);
+    expect([atCap.stdout, atCap.stderr]).toEqual([one.stdout, '']);
   });
 });
