@@ -70,6 +70,8 @@ export interface InputSummary {
   readonly gzip: boolean;
   readonly bytes: number | null;
   readonly columns: readonly string[];
+  /** CSV: blank lines skipped (two or more columns) */
+  readonly blankLines?: number;
 }
 
 export interface RunSummary {
@@ -95,7 +97,11 @@ export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
     nan_values: s.nanValues,
     omitted_rows: s.omittedRows,
     losses: s.losses.map((l) => ({ name: l.spec.name, num: l.num, den: l.den, elements: l.elements, ignored_rows: l.ignored })),
-    provenance: [{ inputs: s.inputs.map(({ file, format, gzip, bytes }) => ({ file, format, gzip, bytes })), rows: s.rows }],
+    provenance: [{
+      inputs: s.inputs.map(({ file, format, gzip, bytes, blankLines }) => (
+        { file, format, gzip, bytes, ...(blankLines !== undefined ? { blank_lines: blankLines } : {}) })),
+      rows: s.rows,
+    }],
   };
 }
 
@@ -359,6 +365,7 @@ async function runTables(
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;
+  const blankLines = tables.map(() => 0);
   let sink: RowSink | null = null;
   if (config.reduction === 'none') {
     const header = outputHeader(defs, tables, sel, plan);
@@ -394,6 +401,7 @@ async function runTables(
     rows += r.rows;
     nanValues += r.nanValues;
     omittedRows += r.omitted;
+    r.blankLines?.forEach((b, i) => (blankLines[i]! += b));
     r.partials.forEach((p: LossPartial, i) => {
       const s = states[i]!;
       s.num = mergeSums(s.num, p.num);
@@ -469,6 +477,7 @@ async function runTables(
     inputs: tables.map((t, i) => ({
       file: t.name, format: t.format, gzip: t.source.gzip, bytes: t.source.size,
       columns: sel.fields[i]!.map((c) => colName(t, c)),
+      ...(t.format === 'csv' ? { blankLines: blankLines[i]! } : {}),
     })),
   };
 }

@@ -170,7 +170,13 @@ Examples:
   losseval -l bce --weight 1,2,0.5 probs.csv labels.csv
   losseval -l mse --state-out shard1.json shard1.arrow && losseval merge shard*.json
 
-Exit status: 0 success, 1 bad data or a failed run, 2 bad usage.`);
+CSV values: decimal numbers; nan (any case, optionally signed) or an empty field is NaN; inf, -inf,
+infinity (any case) are infinities; anything else (NA, NULL, N/A, text) is an error. Blank lines are
+skipped in files of two or more columns; in a one-column file an empty line is NaN.
+Option values: inf, -inf and nan are taken wherever PyTorch takes them.
+
+Exit status: 0 success, 1 bad data or a failed run, 2 bad usage. With --json, stderr lines are JSON
+objects: {"warning": {...}}, and on failure {"error": {"kind", "message", "file", "line", ...}}.`);
   return program;
 }
 

@@ -3,16 +3,30 @@
  * text of one of its fields, quote-aware. Only called when reporting.
  */
 
-/** Byte offset of row `row`'s first byte and its physical line offset from the chunk start. */
-export function locateRow(bytes: Uint8Array, row: number): { start: number; lineOffset: number } {
+/**
+ * Byte offset of row `row`'s first byte and its physical line offset from the chunk start; with
+ * `skipBlank` (two or more fields per row) blank lines are no rows, as parseCsvChunk skips them.
+ */
+export function locateRow(bytes: Uint8Array, row: number, skipBlank = false): { start: number; lineOffset: number } {
   let inQuote = false, r = 0, lines = 0, i = 0;
   const n = bytes.length;
+  const skip = (): void => {
+    // blank lines at a row start: '\n' or '\r\n'
+    while (skipBlank && i < n && (bytes[i] === 10 || (bytes[i] === 13 && i + 1 < n && bytes[i + 1] === 10))) {
+      i += bytes[i] === 10 ? 1 : 2;
+      lines++;
+    }
+  };
+  skip();
   while (r < row && i < n) {
     const c = bytes[i++]!;
     if (c === 34) inQuote = !inQuote;
     else if (c === 10) {
       lines++;
-      if (!inQuote) r++;
+      if (!inQuote) {
+        r++;
+        skip();
+      }
     }
   }
   return { start: i, lineOffset: lines };

@@ -13,8 +13,9 @@
  *    quote only spaces/tabs may precede the delimiter / row end;
  *  - a '"' inside an unquoted field is an error (kind 'quote'): the cutter toggles its quote state
  *    on every '"', so accepting stray quotes would make cutter and parser disagree on row ends;
- *  - an empty line is a row with one empty field (NaN when there is a single column, a
- *    field-count error otherwise).
+ *  - a blank line ('\n' or '\r\n' alone, or a '\r' alone at the end of the chunk) is no row when
+ *    there are two or more fields per row: it is skipped (and counted, `blankLines`), though it
+ *    counts as a line; with one field it is a row with one empty field (NaN), as pandas writes one.
  *
  * Two paths: a chunk without any '"' byte takes a fast byte loop (number scanned in place, one
  * pass; it bails out on the first '"'); otherwise a hand-written RFC 4180 state machine. Both convert through the same number
@@ -85,6 +86,8 @@ export type CsvParseResult =
       rows: number;
       /** '\n' bytes in the chunk (physical lines it spans, less one if the last row has no newline) */
       lines: number;
+      /** blank lines skipped (two or more fields per row) */
+      blankLines: number;
     }
   | CsvParseError;
 
@@ -199,12 +202,27 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
   for (let g = 0; g * w < Math.max(nc, 1); g++) groups.push(space.subarray(g * groupSize, g * groupSize + n * (nc === 0 ? 0 : w)));
   if (err !== null) return { ...err, before: groups };
   const lines = parsedLines - (bytes.length > 0 && bytes[bytes.length - 1] !== LF ? 1 : 0);
-  return { ok: true, groups, values: groups[0]!, rows: n, lines };
+  return { ok: true, groups, values: groups[0]!, rows: n, lines, blankLines: parsedBlanks };
 }
 
-/** Set by parsePlain / parseQuoted on success: rows parsed, and row ends plus newlines inside quotes. */
+/** Set by parsePlain / parseQuoted on success: rows parsed, row ends plus newlines inside quotes, blank lines. */
 let parsedRows = 0;
 let parsedLines = 0;
+let parsedBlanks = 0;
+
+/** Was the row b[start, end) (past its line end) a blank line: '\n', '\r\n', or a '\r' ending the chunk? */
+function isBlankLine(b: Uint8Array, start: number, end: number, n: number): boolean {
+  const c = b[start];
+  return (end - start === 1 && c === LF) || (end - start === 2 && c === CR && (start + 1 === n || b[start + 1] === LF));
+}
+
+/** Bytes a blank line at `pos` takes ('\n', '\r\n', or a '\r' ending the chunk), or 0 if the line is not blank. */
+function blankLineAt(b: Uint8Array, pos: number, n: number): number {
+  const c = b[pos]!;
+  if (c === LF) return 1;
+  if (c === CR && (pos + 1 === n || b[pos + 1] === LF)) return 2;
+  return 0;
+}
 
 /** Sentinel: the plain path met a '"' and the chunk must be parsed by the RFC 4180 path. */
 const QUOTED: CsvParseError = {
@@ -241,10 +259,19 @@ function parsePlain(
   const n = b.length;
   // bytes above `hi` are none of delimiter, '\n', '"' (one compare per byte for digits/letters)
   const hi = delim > QUOTE ? delim : QUOTE;
+  const skipBlank = fieldCount >= 2;
   let pos = 0;
   let row = 0;
+  let blanks = 0; // blank lines skipped: the line of row `row` is row + blanks
   while (pos < n) {
-    if (row >= rows) throw rowCountMismatch(rows, row + 1, exact);
+    if (row >= rows) {
+      // only blank lines may follow the last row
+      const k = skipBlank ? blankLineAt(b, pos, n) : 0;
+      if (k === 0) throw rowCountMismatch(rows, row + 1, exact);
+      pos += k;
+      blanks++;
+      continue;
+    }
     const rowStart = pos;
     const base = row * stride;
     let f = 0;
@@ -279,7 +306,7 @@ function parsePlain(
           let fe = e;
           if (fe > pos && b[fe - 1] === CR && (fe === n || b[fe] === LF)) fe--;
           v = parseNumberBytes(b, pos, fe, delim);
-          if (v !== v && numberInvalid) return numberError(row, row, f, shown(b, pos, fe));
+          if (v !== v && numberInvalid) return numberError(row, row + blanks, f, shown(b, pos, fe));
           pos = fe;
         }
         out[base + sl] = v;
@@ -304,12 +331,20 @@ function parsePlain(
       pos++;
       break;
     }
-    if (f !== fieldCount) return fieldsError(b, row, row, f, fieldCount, rowStart, Math.min(pos, n));
+    if (f !== fieldCount) {
+      // a blank line parses as one empty field: no row (its value slot is reused by the next row)
+      if (skipBlank && f === 1 && isBlankLine(b, rowStart, pos, n)) {
+        blanks++;
+        continue;
+      }
+      return fieldsError(b, row, row + blanks, f, fieldCount, rowStart, Math.min(pos, n));
+    }
     row++;
   }
   if (exact && row !== rows) throw rowCountMismatch(rows, row, exact);
   parsedRows = row;
-  parsedLines = row;
+  parsedLines = row + blanks;
+  parsedBlanks = blanks;
   return null;
 }
 
@@ -327,11 +362,21 @@ function parseQuoted(
   const n = b.length;
   const trimSp = delim !== 32;
   const trimTab = delim !== 9;
+  const skipBlank = fieldCount >= 2;
   let pos = 0;
   let row = 0;
   let line = 0; // physical line of pos
+  let blanks = 0;
   while (pos < n) {
-    if (row >= rows) throw rowCountMismatch(rows, row + 1, exact);
+    if (row >= rows) {
+      // only blank lines may follow the last row
+      const k = skipBlank ? blankLineAt(b, pos, n) : 0;
+      if (k === 0) throw rowCountMismatch(rows, row + 1, exact);
+      pos += k;
+      line++;
+      blanks++;
+      continue;
+    }
     const rowStart = pos;
     const rowLine = line;
     const base = row * stride;
@@ -430,11 +475,18 @@ function parseQuoted(
       line++;
       break;
     }
-    if (f !== fieldCount) return fieldsError(b, row, rowLine, f, fieldCount, rowStart, Math.min(pos, n));
+    if (f !== fieldCount) {
+      if (skipBlank && f === 1 && isBlankLine(b, rowStart, pos, n)) {
+        blanks++;
+        continue;
+      }
+      return fieldsError(b, row, rowLine, f, fieldCount, rowStart, Math.min(pos, n));
+    }
     row++;
   }
   if (exact && row !== rows) throw rowCountMismatch(rows, row, exact);
   parsedRows = row;
   parsedLines = line;
+  parsedBlanks = blanks;
   return null;
 }

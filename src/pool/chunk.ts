@@ -59,6 +59,8 @@ interface ParsedPart {
   readonly groupWidth: number;
   readonly rows: number;
   readonly lines?: number;
+  /** CSV: blank lines skipped */
+  readonly blankLines?: number;
   readonly failure?: TaskError;
 }
 
@@ -100,7 +102,7 @@ function parsePart(task: ChunkTask, index: number): ParsedPart {
         failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}), value: r.value },
       };
     }
-    return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines };
+    return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines, blankLines: r.blankLines };
   }
   const rows = task.rows;
   if (rows === null) throw new Error('internal: an Arrow chunk without a row count');
@@ -135,7 +137,7 @@ function locate(task: ChunkTask, ref: RoleRef, row: number, k: number): Omit<Tas
   const column = info.columns[pos];
   const col = column != null ? { column } : {};
   if (part.kind === 'csv') {
-    const { start, lineOffset } = locateRow(part.bytes, row);
+    const { start, lineOffset } = locateRow(part.bytes, row, part.fieldCount >= 2);
     const value = fieldText(part.bytes, start, part.fields[pos]!, part.delimiter);
     return { file: info.file, ...lineAt(part, lineOffset), ...col, value };
   }
@@ -296,7 +298,11 @@ function runChunkUnsafe(task: ChunkTask): TaskResult {
   }
 
   if (failed !== null) throw new ChunkFailure(failed.failure!);
-  const base = { ok: true as const, seq: task.seq, rows, omitted, nanValues, partials, ...(lines !== undefined ? { lines } : {}) };
+  const blankLines = parts.map((p) => p.blankLines ?? 0);
+  const base = {
+    ok: true as const, seq: task.seq, rows, omitted, nanValues, partials, ...(lines !== undefined ? { lines } : {}),
+    ...(blankLines.some((b) => b > 0) ? { blankLines } : {}),
+  };
   if (plan.reduction !== 'none') return base;
   if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows) };
   const columns: Float64Array[] = [];

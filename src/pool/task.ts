@@ -76,6 +76,8 @@ export type TaskResult =
       readonly omitted: number;
       /** A chunk of one CSV input: the newlines it spans. */
       readonly lines?: number;
+      /** Blank lines skipped, per input part (absent when none). */
+      readonly blankLines?: readonly number[];
       readonly nanValues: number;
       readonly partials: readonly LossPartial[];
       /** Reduction none: CSV text of the output rows (rowsAsCsv) … */

@@ -15,6 +15,13 @@
  * row; an unterminated quote at EOF is passed through as the (last) row of the last block, where
  * parseCsvChunk reports it as kind 'quote'.
  *
+ * Blank lines ('\n' or '\r\n' alone, and a lone '\r' at the end) in a file of two or more fields
+ * per row are no rows: they are not counted as rows (they are counted as lines), a block's N rows
+ * are N non-blank ones, and blank lines after the last row join the last block (so no block of
+ * rows holds none, unless the data holds no row at all). parseCsvChunk skips them by the same
+ * rule. In a one-field file a blank line is a row (an empty field: NaN). With header:false the
+ * field count is that of the first non-blank line.
+ *
  * A UTF-8 BOM at the start of the file is dropped. Each block's `bytes` is a fresh Uint8Array at
  * offset 0 of its own ArrayBuffer (safe to transfer; the buffer may have slack beyond `byteLength`:
  * up to ~25% when cut by rows; when cut by size, one source chunk, or more in a reused buffer —
@@ -119,6 +126,21 @@ export interface CutScanState {
   lastRowLfs?: number;
   /** index just after the last row end seen by the last scan call (-1: no row end) */
   lastRowEnd?: number;
+  /**
+   * Skip blank lines (files of two or more fields, see the module doc): they end no row and do
+   * not count toward `want`; they are counted in `lfs` and `blanks`, and a blank line's end is a
+   * row end for `lastRowEnd` / `lastRowLfs` (the next row starts after it).
+   */
+  skipBlank?: boolean;
+  /** skipBlank: blank lines seen by the last scan call */
+  blanks?: number;
+  /** skipBlank: what the open line holds so far, carried across calls: 0 nothing, 1 a '\r', 2 more */
+  open?: 0 | 1 | 2;
+  /** skipBlank: the last look for a blank line (buffer, range, where found), to look only once per range */
+  blankBuf?: Uint8Array;
+  blankFrom?: number;
+  blankEnd?: number;
+  blankAt?: number;
 }
 
 /**
@@ -131,6 +153,11 @@ export interface CutScanState {
  * the wanted row.
  */
 export function scanRows(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
+  if (st.skipBlank === true) return scanRowsSkippingBlanks(b, i, n, want, st);
+  return scanRowsPlain(b, i, n, want, st);
+}
+
+function scanRowsPlain(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
   if (st.inQuote || want < 8) return scanRowsBytes(b, i, n, want, st);
   const ff = fastForward(b, i, n, want);
   const r = scanRowsBytes(b, ff.pos, n, want - ff.rows, st);
@@ -142,6 +169,94 @@ export function scanRows(b: Uint8Array, i: number, n: number, want: number, st: 
     st.lfs += ff.rows;
   }
   return r;
+}
+
+const CR = 13;
+const LF_LF = Buffer.from([LF, LF]);
+const LF_CR_LF = Buffer.from([LF, CR, LF]);
+
+/**
+ * Where the next blank line in b[i, n) may start: just after the first "\n\n" or "\n\r\n" (quotes
+ * not considered), or n. Found by native search; a range is searched once (st caches the answer).
+ */
+function nextBlankLine(b: Uint8Array, i: number, n: number, st: CutScanState): number {
+  if (st.blankBuf === b && st.blankEnd === n && st.blankFrom! <= i && st.blankAt! > i) return st.blankAt!;
+  const view = Buffer.from(b.buffer, b.byteOffset, n);
+  const a = view.indexOf(LF_LF, i);
+  const c = view.indexOf(LF_CR_LF, i);
+  let at = n;
+  if (a >= 0) at = a + 1;
+  if (c >= 0 && c + 1 < at) at = c + 1;
+  st.blankBuf = b;
+  st.blankFrom = i;
+  st.blankEnd = n;
+  st.blankAt = at;
+  return at;
+}
+
+/**
+ * scanRows for files of two or more fields: blank lines are no rows. Quote-free text between
+ * blank lines goes through the fast scan; a blank line is only looked for where the native
+ * search found "\n\n" or "\n\r\n" (and at the start of the range, from the carried `open`).
+ */
+function scanRowsSkippingBlanks(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
+  let rows = 0, lfs = 0, blanks = 0, lastRowLfs = -1, lastRowEnd = -1;
+  let open = st.open ?? 0;
+  const sub: CutScanState = { inQuote: st.inQuote, rows: 0, lfs: 0 };
+  const done = (ret: number): number => {
+    st.rows = rows;
+    st.lfs = lfs;
+    st.blanks = blanks;
+    st.lastRowLfs = lastRowLfs;
+    st.lastRowEnd = lastRowEnd;
+    st.open = open;
+    return ret;
+  };
+  while (i < n) {
+    if (!st.inQuote && open !== 2) {
+      const c = b[i]!;
+      if (c === LF || (c === CR && open === 0 && i + 1 < n && b[i + 1] === LF)) {
+        // a blank line ends here
+        i += c === LF ? 1 : 2;
+        lfs++;
+        blanks++;
+        lastRowLfs = lfs;
+        lastRowEnd = i;
+        open = 0;
+        continue;
+      }
+      if (c === CR && open === 0 && i + 1 === n) {
+        // a '\r' at the end of the range: the line may be "\r\n", blank; the next range tells
+        open = 1;
+        return done(-1);
+      }
+      open = 2;
+    }
+    // up to where the next blank line may start, the lines are not blank
+    const stop = nextBlankLine(b, i, n, st);
+    sub.inQuote = st.inQuote;
+    const end = scanRowsPlain(b, i, stop, want - rows, sub);
+    st.inQuote = sub.inQuote;
+    if (sub.lastRowLfs! >= 0) {
+      lastRowLfs = lfs + sub.lastRowLfs!;
+      lastRowEnd = sub.lastRowEnd!;
+    }
+    rows += sub.rows;
+    lfs += sub.lfs;
+    if (end >= 0) {
+      open = 0;
+      return done(end);
+    }
+    // the open line at `stop`: empty after a row end, else it holds bytes (a '\r' at most, when the
+    // range ends in "\n\r")
+    const last = b[stop - 1]!;
+    if (st.inQuote) open = 2;
+    else if (last === LF) open = 0;
+    else if (last === CR && stop - 2 >= i && b[stop - 2] === LF) open = 1;
+    else open = 2;
+    i = stop;
+  }
+  return done(-1);
 }
 
 /** Bytes whose value is b in each lane of a little-endian 32-bit word: a 0x80 bit per matching byte. */
@@ -252,26 +367,57 @@ function scanRowsBytes(b: Uint8Array, i: number, n: number, want: number, st: Cu
   return -1;
 }
 
-/** Count the rows of a whole in-memory CSV body (no header handling): final unterminated row counts. */
-export function countRows(b: Uint8Array): number {
-  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+/**
+ * Count the rows of a whole in-memory CSV body (no header handling): final unterminated row counts;
+ * with `skipBlank` (two or more fields) blank lines do not.
+ */
+export function countRows(b: Uint8Array, skipBlank = false): number {
+  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0, skipBlank };
   scanRows(b, 0, b.length, Infinity, st);
   const n = b.length;
-  return st.rows + (n > 0 && (st.inQuote || b[n - 1] !== LF) ? 1 : 0);
+  return st.rows + (n > 0 && openRow(st, b[n - 1]!) ? 1 : 0);
+}
+
+/** After a scan up to the end of the data: is there an unterminated row (last byte `last`)? */
+function openRow(st: CutScanState, last: number): boolean {
+  return st.skipBlank === true ? st.inQuote || st.open === 2 : st.inQuote || last !== LF;
+}
+
+/**
+ * Skip blank lines from a line start i in b[i, n): the index of the first non-blank line (or n),
+ * the '\n' bytes skipped, and whether b ends in a '\r' left open (it may begin "\r\n").
+ */
+function skipBlankLines(b: Uint8Array, i: number, n: number): { at: number; lfs: number; cr: boolean } {
+  let lfs = 0;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === LF) {
+      lfs++;
+      i++;
+    } else if (c === CR && i + 1 < n && b[i + 1] === LF) {
+      lfs++;
+      i += 2;
+    } else if (c === CR && i + 1 === n) {
+      return { at: n, lfs, cr: true };
+    } else {
+      return { at: i, lfs, cr: false };
+    }
+  }
+  return { at: n, lfs, cr: false };
 }
 
 /**
  * Where a block of b[0, len) cut by size ends: just after the first row end at index >= target - 1
  * (-1: none yet), with its rows and lines when they had to be counted (the block holds a quote).
  */
-function findCut(b: Uint8Array, len: number, target: number): { cut: number; rows: number | null; lines: number | null; inQuote: boolean } {
+function findCut(b: Uint8Array, len: number, target: number, skipBlank: boolean): { cut: number; rows: number | null; lines: number | null; inQuote: boolean } {
   const from = Math.min(target, len) - 1;
   const view = Buffer.from(b.buffer, b.byteOffset, len);
   const lf = view.indexOf(LF, from);
   const q = view.indexOf(QUOTE);
   if (q < 0 || (lf >= 0 && q > lf)) return { cut: lf < 0 ? -1 : lf + 1, rows: null, lines: null, inQuote: false };
   // quotes: the state at `from`, then the first row end from there
-  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0, skipBlank };
   scanRows(b, 0, from, Infinity, st);
   const rows = st.rows, lfs = st.lfs;
   const end = scanRows(b, from, len, 1, st);
@@ -281,12 +427,12 @@ function findCut(b: Uint8Array, len: number, target: number): { cut: number; row
 }
 
 /** Like findCut, for the last row end in b[0, len). */
-function findLastCut(b: Uint8Array, len: number): { cut: number; rows: number | null; lines: number | null; inQuote: boolean } {
+function findLastCut(b: Uint8Array, len: number, skipBlank: boolean): { cut: number; rows: number | null; lines: number | null; inQuote: boolean } {
   const view = Buffer.from(b.buffer, b.byteOffset, len);
   const lf = view.lastIndexOf(LF);
   const q = view.indexOf(QUOTE);
   if (q < 0 || q > lf) return { cut: lf < 0 ? -1 : lf + 1, rows: null, lines: null, inQuote: q >= 0 };
-  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+  const st: CutScanState = { inQuote: false, rows: 0, lfs: 0, skipBlank };
   scanRows(b, 0, len, Infinity, st);
   const end = st.lastRowEnd ?? -1;
   return end < 0 ? { cut: -1, rows: null, lines: null, inQuote: st.inQuote } : { cut: end, rows: st.rows, lines: st.lastRowLfs!, inQuote: false };
@@ -459,6 +605,9 @@ export function cutCsv(
     let rowEnd = -1;
     let eof = false;
     let headerLfs = 0;
+    // header:false: the field count is the first non-blank line's, so blank lines before it are skipped
+    let rowStart = 0;
+    const bomLen = (): number => (acc.len >= 3 && acc.buf[0] === 0xef && acc.buf[1] === 0xbb && acc.buf[2] === 0xbf ? 3 : 0);
     while (rowEnd < 0) {
       const r = await it.next();
       if (r.done) {
@@ -467,8 +616,16 @@ export function cutCsv(
       }
       const chunk = r.value;
       acc.append(chunk, 0, chunk.length);
-      const end = scanRows(acc.buf, scanned, acc.len, 1, st);
+      let end = scanRows(acc.buf, scanned, acc.len, 1, st);
       headerLfs += st.lfs;
+      while (!opts.header && end >= 0) {
+        const from = Math.max(rowStart, bomLen());
+        const blank = end - from === 1 || (end - from === 2 && acc.buf[from] === 13);
+        if (!blank) break;
+        rowStart = end;
+        end = scanRows(acc.buf, end, acc.len, 1, st);
+        headerLfs += st.lfs;
+      }
       if (end >= 0) rowEnd = end;
       else if (acc.len > maxRow + 3) {
         throw new CsvCutError(
@@ -487,7 +644,7 @@ export function cutCsv(
     const firstEnd = rowEnd >= 0 ? rowEnd : all.length; // end of the first row incl. its '\n'
     let recEnd = firstEnd;
     if (rowEnd >= 0) recEnd--; // drop '\n'
-    const rec = splitRecord(all.subarray(bom, recEnd), delim);
+    const rec = splitRecord(all.subarray(Math.max(bom, opts.header ? 0 : rowStart), recEnd), delim);
     if (opts.header) {
       if (rec.error !== null) throw new CsvCutError(`header: ${rec.error}`, 1, 'quote');
       leftover = all.subarray(firstEnd);
@@ -503,10 +660,12 @@ export function cutCsv(
   headerPromise.catch(() => {});
 
   let started = false;
+  /** blank lines are no rows: the data has two or more fields per row */
+  let skipBlank = false;
   async function* blocks(): AsyncGenerator<RowBlock> {
     if (started) throw new Error('cutCsv blocks can be iterated only once');
     started = true;
-    await headerPromise;
+    skipBlank = (await headerPromise).fieldCount >= 2;
     const bytesPerBlock = opts.bytesPerBlock ?? null;
     const N = opts.rowsPerBlock;
     if (bytesPerBlock !== null) {
@@ -538,21 +697,65 @@ export function cutCsv(
     }
   }
 
-  /** Blocks of exactly N rows (the last may be shorter), rows and lines counted. */
+  /**
+   * Blocks of exactly N rows (the last may be shorter), rows and lines counted. Skipping blank
+   * lines, a full block is held while only blank lines follow it (they join it when the data
+   * ends there), so the last block is never one of blank lines only.
+   */
   async function* cutByRows(N: number): AsyncGenerator<RowBlock> {
     const acc = new Acc();
-    const st: CutScanState = { inQuote: false, rows: 0, lfs: 0 };
+    const st: CutScanState = { inQuote: false, rows: 0, lfs: 0, skipBlank };
     let rows = 0; // rows completed in the current block
     let lfs = 0; // '\n' in the current block so far
     let line = dataFirstLine; // line of the current block's first row
     let lastByte = -1;
     let rowStartLfs = 0; // '\n' in the current block before the start of the open row
     let rowStartAcc = 0; // offset in acc of the open row (valid while the block is in acc)
+    // skipBlank: the block in acc is full, and only blank lines followed it so far (cr: and a '\r')
+    let held = false, heldCr = false;
     for await (const chunk of dataChunks()) {
       const n = chunk.length;
       if (n > 0) {
         lastByte = chunk[n - 1]!;
         let seg = 0;
+        if (held) {
+          let from = 0;
+          if (heldCr) {
+            heldCr = false;
+            if (chunk[0] !== LF) {
+              // the '\r' begins a row: the held block ends before it
+              const bytes = acc.split(acc.len - 1);
+              yield { bytes, rows, firstLine: line, lines: lfs };
+              line += lfs;
+              rows = 0;
+              lfs = 0;
+              held = false;
+              st.open = 1;
+            } else {
+              lfs++;
+              from = 1;
+            }
+          }
+          if (held) {
+            const k = skipBlankLines(chunk, from, n);
+            lfs += k.lfs;
+            if (k.at === n) {
+              acc.append(chunk, 0, n);
+              heldCr = k.cr;
+              continue;
+            }
+            const bytes = acc.take(chunk, 0, k.at);
+            yield { bytes, rows, firstLine: line, lines: lfs };
+            line += lfs;
+            rows = 0;
+            lfs = 0;
+            held = false;
+            st.open = 0;
+            seg = k.at;
+          }
+          rowStartLfs = 0;
+          rowStartAcc = 0;
+        }
         for (;;) {
           const end = scanRows(chunk, seg, n, N - rows, st);
           if (st.lastRowLfs! >= 0) {
@@ -573,6 +776,17 @@ export function cutCsv(
             }
             break;
           }
+          if (skipBlank) {
+            const k = skipBlankLines(chunk, end, n);
+            if (k.at === n) {
+              // only blank lines after the block so far: hold it
+              acc.append(chunk, seg, n);
+              lfs += k.lfs;
+              held = true;
+              heldCr = k.cr;
+              break;
+            }
+          }
           const bytes = acc.take(chunk, seg, end);
           yield { bytes, rows, firstLine: line, lines: lfs };
           line += lfs;
@@ -585,7 +799,7 @@ export function cutCsv(
       }
     }
     if (acc.len > 0) {
-      const open = st.inQuote || lastByte !== LF ? 1 : 0;
+      const open = !held && openRow(st, lastByte) ? 1 : 0;
       const bytes = acc.take(new Uint8Array(0), 0, 0);
       yield { bytes, rows: rows + open, firstLine: line, lines: lfs };
     }
@@ -609,10 +823,10 @@ export function cutCsv(
     for await (const chunk of dataChunks()) {
       acc.append(chunk, 0, chunk.length);
       while (acc.len >= need) {
-        let c = findCut(acc.buf, acc.len, target);
+        let c = findCut(acc.buf, acc.len, target, skipBlank);
         if (c.cut < 0 && acc.len > maxRow) {
           // a long row: first hand out the rows before it, so that it starts the next block
-          c = findLastCut(acc.buf, acc.len);
+          c = findLastCut(acc.buf, acc.len, skipBlank);
         }
         if (c.cut < 0) {
           // no row end: the open row starts on the first line of the next block

@@ -119,7 +119,7 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
       for (;;) {
         const r = await it.next();
         if (r.done) return n;
-        n += r.value.rows ?? countRows(r.value.bytes);
+        n += r.value.rows ?? countRows(r.value.bytes, header.fieldCount >= 2);
       }
     },
   };

@@ -35,6 +35,8 @@ export interface StateInput {
   readonly format: string;
   readonly gzip: boolean;
   readonly bytes: number | null;
+  /** CSV: blank lines skipped (files of two or more columns); absent for Arrow (and older states) */
+  readonly blank_lines?: number;
 }
 
 /** Where the rows of one run came from. Merges keep every run's entry. */
@@ -216,7 +218,8 @@ export function stateFromJSON(v: unknown): LossevalState {
         fail(`provenance[${i}].inputs[${j}] is malformed`);
       }
       const bytes = xo.bytes === null ? null : count(xo.bytes, `provenance[${i}].inputs[${j}].bytes`);
-      return { file: xo.file, format: xo.format, gzip: xo.gzip, bytes } as StateInput;
+      const blank = xo.blank_lines === undefined ? {} : { blank_lines: count(xo.blank_lines, `provenance[${i}].inputs[${j}].blank_lines`) };
+      return { file: xo.file, format: xo.format, gzip: xo.gzip, bytes, ...blank } as StateInput;
     });
     return { inputs, rows: count(po.rows, `provenance[${i}].rows`) };
   });

@@ -1,6 +1,7 @@
 /** CSV dialects a user meets: no header with 0-based indices, other delimiters, CRLF, BOM, quotes, tokens. */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { losseval, workdir, expectFailure } from '../helpers/cli.js';
 
@@ -27,6 +28,9 @@ describe('the same four rows in every dialect give l1 mean 1.0625 (losses.md §5
     ['quoted fields and header', '"p","y"\n"1.5",1\n-2,"1"\n3.25,3\n"0",-0.5\n', ['--target-cols', 'y']],
     ['spaces, signs, exponents, .5 and 5.', 'p, y\n +1.5 ,1.\n-2e0, 1\n325e-2,3\n-0,-.5\n', ['--target-cols', 'y']],
     ['an unselected text column', 'id,p,y\n"a, b",1.5,1\nc,-2,1\nd,3.25,3\n"e\nf",0,-0.5\n', ['--pred-cols', 'p', '--target-cols', 'y']],
+    ['a blank line at the end (echo >>)', 'p,y\n1.5,1\n-2,1\n3.25,3\n0,-0.5\n\n', ['--target-cols', 'y']],
+    ['blank lines anywhere, CRLF ones too', 'p,y\n\n1.5,1\r\n\r\n-2,1\n\n\n3.25,3\n0,-0.5\n\r\n', ['--target-cols', 'y']],
+    ['no header, blank first lines', '\n\n1.5,1\n-2,1\n\n3.25,3\n0,-0.5\n', ['--no-header', '--target-cols', '1', '--pred-cols', '0']],
   ];
   for (const [label, text, args] of cases) {
     it(label, async () => {
@@ -63,4 +67,43 @@ describe('tokens', () => {
   });
   it('a bad delimiter is a usage error', () =>
     expectFailure(['-l', 'l1', '--delimiter', '::', 'plain.csv', 'plain.csv'], 2, /^losseval: error: --delimiter must be one ASCII character other than a quote, a newline, a digit, '\+', '-', '\.', 'e' or 'E' \(or \\t\) \(got '::'\)$/, { cwd: dir }));
+});
+
+describe('blank lines', () => {
+  const text = 'p,y\n\n1.5,1\n-2,1\n\n\n3.25,3\n\r\n0,-0.5\n\n';
+  const run = (args: string[], stdin?: string | Buffer) => losseval(args, { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+  it('two or more columns: skipped in every cutting mode, file, gzip and stdin; --json counts them per input', async () => {
+    writeFileSync(join(dir, 'blank.csv'), text);
+    writeFileSync(join(dir, 'blank.csv.gz'), gzipSync(text));
+    for (const [input, stdin] of [['blank.csv'], ['blank.csv.gz'], ['-', text], ['-', gzipSync(text)]] as const) {
+      for (const cut of [[], ['--chunk-rows', '1'], ['--chunk-rows', '3']]) {
+        const r = await run(['-l', 'l1', '--json', ...cut, '--target-cols', 'y', input], stdin);
+        expect(r.code).toBe(0);
+        const j = JSON.parse(r.stdout) as { rows: number; losses: { value: number }[]; inputs: { blank_lines: number }[] };
+        expect([j.rows, j.losses[0]!.value, j.inputs[0]!.blank_lines]).toEqual([4, 1.0625, 5]);
+      }
+    }
+  });
+  it('two files, each with its own blank lines, pair row for row', async () => {
+    writeFileSync(join(dir, 'bp.csv'), 'p\n1.5\n-2\n3.25\n0\n');
+    writeFileSync(join(dir, 'by.csv'), 'a,y\n0,1\n\n0,1\n0,3\n\n0,-0.5\n\n\n');
+    for (const cut of [[], ['--chunk-rows', '1'], ['--chunk-rows', '2']]) {
+      const r = await run(['-l', 'l1', '--json', ...cut, '--target-cols', 'y', 'bp.csv', 'by.csv']);
+      const j = JSON.parse(r.stdout) as { rows: number; losses: { value: number }[]; inputs: { blank_lines: number }[] };
+      expect([r.code, j.rows, j.losses[0]!.value, j.inputs.map((i) => i.blank_lines)]).toEqual([0, 4, 1.0625, [0, 4]]);
+    }
+  });
+  it('one column: an empty line is a missing value (NaN), as pandas writes one', async () => {
+    writeFileSync(join(dir, 'one.csv'), 'p\n1\n\n3\n');
+    writeFileSync(join(dir, 'one-t.csv'), 'y\n0\n0\n0\n');
+    const r = await run(['-l', 'l1', '-r', 'none', 'one.csv', 'one-t.csv']);
+    expect([r.code, r.stdout]).toEqual([0, 'l1\n1\nnan\n3\n']);
+  });
+  it('errors after blank lines name the physical line, in every cutting mode', async () => {
+    writeFileSync(join(dir, 'blank-bad.csv'), 'p,y\n\n1,2\n\n\r\n3,x\n');
+    for (const cut of [[], ['--chunk-rows', '1']]) {
+      await expectFailure(['-l', 'l1', ...cut, '--target-cols', 'y', 'blank-bad.csv'], 1,
+        /^losseval: error: blank-bad\.csv: line 6, column "y": not a number: "x"$/, { cwd: dir });
+    }
+  });
 });

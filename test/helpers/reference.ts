@@ -64,7 +64,8 @@ export class ReferenceBug extends Error {}
 
 const DECIMAL = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const INF = /^[+-]?(?:inf|infinity)$/i;
-const NAN_TOKENS = new Set(['', 'nan', 'NaN', 'NAN']);
+/** nan in any case, optionally signed (as Python's float() reads it), and the empty field */
+const NAN = /^(?:[+-]?nan)?$/i;
 
 /** The value of one field's text, or undefined when it is not a number or token. */
 export function refNumber(text: string, delimiter: number): number | undefined {
@@ -73,7 +74,7 @@ export function refNumber(text: string, delimiter: number): number | undefined {
   while (s < e && ws(text[s]!)) s++;
   while (e > s && ws(text[e - 1]!)) e--;
   const t = text.slice(s, e);
-  if (NAN_TOKENS.has(t)) return NaN;
+  if (NAN.test(t)) return NaN;
   if (INF.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   if (DECIMAL.test(t)) return Number(t);
   return undefined;
@@ -90,6 +91,8 @@ interface CsvRecord {
   fieldLines: number[];
   /** structural error in this record (quote misuse), with the field it occurs in */
   error: { field: number; line: number; message: string } | null;
+  /** the line is blank: nothing before its '\n' but an optional '\r' (or a lone '\r' at the end) */
+  blank: boolean;
 }
 
 const dec = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -107,7 +110,8 @@ function splitCsv(b: Uint8Array, delimiter: number): { records: CsvRecord[]; unt
   let line = 1;
   const n = b.length;
   while (i < n) {
-    const rec: CsvRecord = { fields: [], line, fieldLines: [], error: null };
+    const blank = b[i] === 10 || (b[i] === 13 && (i + 1 >= n || b[i + 1] === 10));
+    const rec: CsvRecord = { fields: [], line, fieldLines: [], error: null, blank };
     // one record
     for (;;) {
       const fieldLine = line;
@@ -263,9 +267,13 @@ function loadCsv(name: string, b: Uint8Array, header: boolean, delimiter: number
       data = records.slice(1);
     }
   } else {
-    fieldCount = records.length > 0 ? records[0]!.fields.length : 0;
+    // the field count is the first non-blank line's
+    const first = records.find((r) => !r.blank) ?? records[0];
+    fieldCount = first !== undefined ? first.fields.length : 0;
     if (records.length === 0 && unterminated) fieldCount = -1; // unknown: the only row is broken
   }
+  // two or more fields: a blank line is no row (one field: an empty value, NaN)
+  if (fieldCount >= 2) data = data.filter((r) => !r.blank);
   return {
     name, names, width: fieldCount, rows: data.length, isArrow: false,
     widths: (cols) => cols.map(() => 1),

@@ -197,6 +197,84 @@ describe('cutCsv', () => {
     ]);
   });
 
+  it('blank lines in two or more columns are no rows: N non-blank rows per block, trailing ones join the last block', async () => {
+    let r = await cutAll('a,b\n\n\n1,2\n', 2, true);
+    expect(r.blocks.map((b) => [b.rows, b.firstLine, b.lines])).toEqual([[1, 2, 3]]);
+    r = await cutAll('a,b\n1,2\n3,5\n\n', 1, true);
+    expect(r.blocks.map((b) => [b.rows, b.firstLine, b.lines])).toEqual([[1, 2, 1], [1, 3, 2]]);
+    for (const size of [1, 2, 3, 65536]) {
+      // blank lines between blocks may go with either block (by where the source chunks end)
+      r = await cutAll('a,b\r\n1,2\r\n\r\n3,4\r\n\r\n\r\n\r', 1, true, () => size);
+      expect(r.blocks.map((b) => b.rows)).toEqual([1, 1]);
+      expect(r.blocks[1]!.firstLine).toBe(2 + r.blocks[0]!.lines!);
+      expect(r.blocks[0]!.lines! + r.blocks[1]!.lines!).toBe(5);
+      expect(dec.decode(r.blocks[1]!.bytes)).toMatch(/^(\r\n)?3,4\r\n\r\n\r\n\r$/);
+      // a '\r' that begins a row after held blank lines
+      r = await cutAll('a,b\n1,2\n\n\r3,4\n', 1, true, () => size);
+      expect(r.blocks.map((b) => b.rows)).toEqual([1, 1]);
+      expect(dec.decode(r.blocks[1]!.bytes)).toMatch(/^\n?\r3,4\n$/);
+      expect(r.blocks[1]!.firstLine).toBe(2 + r.blocks[0]!.lines!);
+    }
+    // one column: a blank line is a row (NaN)
+    r = await cutAll('a\n1\n\n', 5, true);
+    expect(r.blocks.map((b) => b.rows)).toEqual([2]);
+    // no header: the field count is the first non-blank line's
+    r = await cutAll('\n\n1,2\n\n3,4\n', 5, false);
+    expect(r.hdr.fieldCount).toBe(2);
+    expect(r.blocks.map((b) => [b.rows, b.firstLine])).toEqual([[2, 1]]);
+    r = await cutAll('\n1\n2\n', 5, false);
+    expect([r.hdr.fieldCount, r.blocks.map((b) => b.rows)]).toEqual([1, [3]]);
+    expect(countRows(enc.encode('\n1,2\n\n"3\n\n",4\n\r'), true)).toBe(2);
+  });
+
+  it('random CSVs with blank lines: both cutting modes agree with a line-by-line count (seed printed)', async () => {
+    const seed = 9001;
+    console.log(`blank-line sweep seed ${seed}`);
+    const r = mulberry32(seed);
+    for (let trial = 0; trial < 60; trial++) {
+      const fields = 2 + Math.floor(r() * 3);
+      const nl = r() < 0.5 ? '\r\n' : '\n';
+      const lines: string[] = [];
+      let rows = 0, blanks = 0;
+      const n = Math.floor(r() * 300);
+      for (let i = 0; i < n; i++) {
+        if (r() < 0.3) {
+          lines.push(r() < 0.5 ? '\n' : '\r\n');
+          blanks++;
+        } else {
+          lines.push(Array.from({ length: fields }, () => randomCell(r)).join(',') + nl);
+          rows++;
+        }
+      }
+      const text = 'a,b,c,d'.slice(0, 2 * fields - 1) + '\n' + lines.join('');
+      const body = enc.encode(text).subarray(text.indexOf('\n') + 1);
+      const size = () => 1 + Math.floor(r() * (trial % 2 ? 40 : 5000));
+      const N = 1 + Math.floor(r() * 40);
+      const byRows = await cutAll(text, N, true, size);
+      const byBytes = await cutAllByBytes(text, 1 + Math.floor(r() * 200), true, size);
+      for (const [mode, blocks] of [['rows', byRows.blocks], ['bytes', byBytes.blocks]] as const) {
+        expect(dec.decode(concatBytes(blocks.map((b) => b.bytes))), mode).toBe(dec.decode(body));
+        let got = 0, gotBlanks = 0, line = 2, known = true;
+        blocks.forEach((b, i) => {
+          const res = parseCsvChunk({ bytes: b.bytes, rows: b.rows, delimiter: 44, fieldCount: fields, columns: [] });
+          if (!res.ok) throw new Error(`${mode} trial ${trial}: ${res.message}`);
+          if (mode === 'rows') {
+            expect(b.rows).toBe(i < blocks.length - 1 ? N : res.rows);
+            if (rows > 0) expect(res.rows).toBeGreaterThan(0);
+          }
+          if (b.lines !== null) expect(b.lines).toBe(countLf(b.bytes));
+          if (known) expect(b.firstLine).toBe(line);
+          known = known && b.lines !== null;
+          line += countLf(b.bytes);
+          got += res.rows;
+          gotBlanks += res.blankLines;
+        });
+        expect([mode, got, gotBlanks]).toEqual([mode, rows, blanks]);
+      }
+      expect(countRows(body, true)).toBe(rows);
+    }
+  });
+
   it('empty and header-only files yield no blocks', async () => {
     for (const [text, header, names, fc] of [
       ['', true, [], 0],

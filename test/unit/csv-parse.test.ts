@@ -9,7 +9,7 @@ const enc = new TextEncoder();
 
 function chunk(text: string, fieldCount: number, columns: number[], delimiter = 44, rows?: number): CsvChunk {
   const bytes = enc.encode(text);
-  return { bytes, rows: rows ?? countRows(bytes), delimiter, fieldCount, columns };
+  return { bytes, rows: rows ?? countRows(bytes, fieldCount >= 2), delimiter, fieldCount, columns };
 }
 
 function ok(r: CsvParseResult): number[] {
@@ -75,8 +75,27 @@ describe('parseCsvChunk basics', () => {
     const w = ok(parseCsvChunk(chunk('1\r\n\r\n3\r\n', 1, [0])));
     expect(Number.isNaN(w[1])).toBe(true);
     expect(w[2]).toBe(3);
-    const e = err(parseCsvChunk(chunk('1,2\n\n3,4\n', 2, [0, 1])));
-    expect(e).toMatchObject({ kind: 'fields', row: 1, line: 1, field: 1, message: 'expected 2 fields, found 1' });
+  });
+
+  it('blank lines in two or more columns: skipped anywhere, counted, and lines stay physical', () => {
+    for (const [text, rows, blanks, lines] of [
+      ['1,2\n\n3,4\n', 2, 1, 3], ['\n1,2\n3,4\n\n\n', 2, 3, 5], ['1,2\r\n\r\n3,4\r\n\r\n', 2, 2, 4],
+      ['1,2\n\r', 1, 1, 1], ['\n\n', 0, 2, 2], ['"1",2\n\n3,"4"\n\n', 2, 2, 4],
+    ] as const) {
+      const r = parseCsvChunk(chunk(text, 2, [0, 1]));
+      if (!r.ok) throw new Error(r.message);
+      expect([r.rows, r.blankLines, r.lines]).toEqual([rows, blanks, lines]);
+      expect(Array.from(r.values)).toEqual([1, 2, 3, 4].slice(0, 2 * rows));
+      // uncounted (cut by size): the parse counts the same
+      const u = parseCsvChunk({ ...chunk(text, 2, [0, 1]), rows: null });
+      expect(u.ok && [u.rows, u.blankLines, u.lines]).toEqual([rows, blanks, lines]);
+    }
+    // errors after blank lines name the physical line (0-based within the chunk), both paths
+    expect(err(parseCsvChunk(chunk('1,2\n\n\r\n3,x\n', 2, [0, 1])))).toMatchObject({ kind: 'number', row: 1, line: 3, value: 'x' });
+    expect(err(parseCsvChunk(chunk('"1",2\n\n\r\n3,x\n', 2, [0, 1])))).toMatchObject({ kind: 'number', row: 1, line: 3, value: 'x' });
+    expect(err(parseCsvChunk(chunk('1,2\n\n3\n', 2, [0, 1], 44, 2)))).toMatchObject({ kind: 'fields', row: 1, line: 2, message: 'expected 2 fields, found 1' });
+    // a line of spaces is not blank: a ragged row
+    expect(err(parseCsvChunk(chunk('1,2\n  \n', 2, [0, 1], 44, 2)))).toMatchObject({ kind: 'fields', row: 1, line: 1 });
   });
 
   it('reports wrong field counts (too few and too many)', () => {
