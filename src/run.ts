@@ -257,6 +257,8 @@ async function* zipChunks(
     for (const it of its) next.push(await it.next());
     const counts = next.map((r) => (r.done ? 0 : r.value.rows));
     if (next.every((r) => r.done)) return;
+    // (edges) a CSV whose data is blank lines only gives one block of 0 rows: nothing to pair
+    if (counts.every((c) => c === 0) && next.some((r) => r.done)) continue;
     if (counts.some((c) => c !== counts[0])) {
       const totals: number[] = [];
       for (let i = 0; i < tables.length; i++) totals.push(before + counts[i]! + (next[i]!.done ? 0 : await tables[i]!.countRest()));

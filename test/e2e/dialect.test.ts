@@ -93,6 +93,14 @@ describe('blank lines', () => {
       expect([r.code, j.rows, j.losses[0]!.value, j.inputs.map((i) => i.blank_lines)]).toEqual([0, 4, 1.0625, [0, 4]]);
     }
   });
+  it('a file of blank lines only pairs with an empty file: 0 rows', async () => {
+    writeFileSync(join(dir, 'blanks-only.csv'), 'a,b\n\n\r\n');
+    writeFileSync(join(dir, 'empty-t.csv'), 'y\n');
+    for (const files of [['blanks-only.csv', 'empty-t.csv'], ['empty-t.csv', 'blanks-only.csv']]) {
+      const r = await run(['-l', 'l1', '-r', 'sum', '--pred-cols', files[0] === 'empty-t.csv' ? 'y' : 'a', '--target-cols', files[0] === 'empty-t.csv' ? 'a' : 'y', ...files]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, '0\n', '']);
+    }
+  });
   it('one column: an empty line is a missing value (NaN), as pandas writes one', async () => {
     writeFileSync(join(dir, 'one.csv'), 'p\n1\n\n3\n');
     writeFileSync(join(dir, 'one-t.csv'), 'y\n0\n0\n0\n');
