@@ -19,7 +19,7 @@ import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
 import { checkWritableDir, openRowSink, type RowSink } from './write/rows.js';
-import { Progress } from './write/progress.js';
+import { ProgressLine, progressOf, type OnProgress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
 
 export interface RunIO {
@@ -29,12 +29,8 @@ export interface RunIO {
   readonly stderrIsTTY: boolean;
 }
 
-/** How far a run has got: raw input bytes read (of totalBytes, null when a size is unknown) and rows done. */
-export interface ProgressInfo {
-  readonly bytesRead: number;
-  readonly totalBytes: number | null;
-  readonly rows: number;
-}
+/** How far a run has got (write/progress.ts): input bytes read of totalBytes (null when a size is unknown), rows done. */
+export type { ProgressInfo } from './write/progress.js';
 
 /** What a library caller adds to a run (see api/evaluate.ts); the CLI uses none of it. */
 export interface RunHooks {
@@ -43,7 +39,7 @@ export interface RunHooks {
   /** Stops the run between chunks (the error is the signal's reason); no output is left. */
   readonly signal?: AbortSignal;
   /** Called after every chunk in input order, and once at the end with the final counts. */
-  readonly onProgress?: (p: ProgressInfo) => void;
+  readonly onProgress?: OnProgress;
   /** Reduction none without config.output: the per-row losses go here instead of to stdout (widths: output values per row, per loss). */
   readonly rowSink?: (header: readonly string[], widths: readonly number[]) => RowSink;
 }
@@ -373,15 +369,14 @@ async function runTables(
     const header = outputHeader(defs, tables, sel, plan);
     sink = toCaller ? hooks.rowSink!(header, defs.map((d) => d.outWidth(plan.roles))) : await openRowSink(config.output, header, io.stdout);
   }
-  const progress = config.progress ? new Progress(io.stderr, tables) : null;
+  // (edges) the progress line consumes the run's onProgress({ bytesRead, totalBytes, rows }) reports
+  const progress = config.progress ? new ProgressLine(io.stderr) : null;
   let rowsRead = 0;
-  const report = hooks.onProgress === undefined ? null : (): void => {
-    let bytesRead = 0, totalBytes: number | null = 0;
-    for (const t of tables) {
-      bytesRead += t.source.bytesRead();
-      totalBytes = totalBytes === null || t.source.size === null ? null : totalBytes + t.source.size;
-    }
-    hooks.onProgress!({ bytesRead, totalBytes, rows: rowsRead });
+  // one report per chunk, consumed by the caller's onProgress and the progress line alike
+  const report = progress === null && hooks.onProgress === undefined ? null : (final = false): void => {
+    const p = progressOf(tables, rowsRead);
+    if (!final) progress?.update(p);
+    hooks.onProgress?.(p);
   };
   // a single CSV input's next line: chunks cut by size learn their first line from the ones before
   let nextLine: number | null = null;
@@ -416,7 +411,6 @@ async function runTables(
       else if (r.columns) await sink.writeColumns(r.columns, r.rows);
     }
     rowsRead += r.rows + r.omitted;
-    progress?.update(rowsRead);
     report?.();
     hooks.signal?.throwIfAborted();
   });
@@ -461,11 +455,11 @@ async function runTables(
     }
     for (const t of tables) await t.source.finish();
     hooks.signal?.throwIfAborted();
-    progress?.done();
+    progress?.finish(progressOf(tables, rowsRead));
     if (sink) await sink.commit();
-    report?.();
+    report?.(true);
   } catch (e) {
-    progress?.done();
+    progress?.finish(null);
     // let chunks still running finish before the pool is shut down: destroying it under
     // a busy worker makes piscina throw from an event handler
     await window.settle();

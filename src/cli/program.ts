@@ -142,7 +142,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
-    .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
+    .option('--progress', 'show progress on stderr: a bar with percent and ETA (rows/s on stdin), ending on the final count (default: when stderr is a terminal)')
     .option('--no-progress', 'never show progress')
     .version('0.1.0', '-V, --version')
     .helpOption('-h, --help', 'show this help')
