@@ -95,7 +95,7 @@ describe('errors of the other losses', () => {
   it('cosine_embedding with blocks of different widths', () =>
     fails(['-l', 'cosine_embedding', '--pred-cols', 'a1,a2', '--pred2-cols', 'b1', '--target-cols', 'y'], 1, /x1 has 2 values per row but x2 has 1/));
   it('multi_margin: p other than 1 or 2, and a weight of the wrong length', async () => {
-    await fails(['-l', 'multi_margin', '--p', '3', '--pred-cols', 'l*', '--target-cols', 'cls'], 2, /only --p 1 and --p 2 \(got 3\)/);
+    await fails(['-l', 'multi_margin', '--p', '3', '--pred-cols', 'l*', '--target-cols', 'cls'], 2, /^losseval: error: --p must be 1 or 2 \(got '3'\)$/);
     await fails(['-l', 'multi_margin', '--weight', '1,2', '--pred-cols', 'l*', '--target-cols', 'cls'], 2, /--weight has 2 values but there are 4 classes/);
   });
   it('batchmean with another loss', () =>
