@@ -310,9 +310,9 @@ export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): P
   if (config.stateOut !== null) await checkWritableDir(config.stateOut);
   // Worker threads take ~0.2 s to start: for a large input, start them now, while the
   // inputs are opened; a small one may fit in one chunk and never need them.
-  // (edges: threads start as chunks come; about one per 2 MiB chunk of the input is started now)
+  // (edges: threads start as chunks come; about one per default chunk of the input is started now)
   const size = await knownSize(paths);
-  const pool: PoolRef = { pool: size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / (2 << 20))) : null };
+  const pool: PoolRef = { pool: size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / DEFAULT_CHUNK_BYTES)) : null };
   const tables: Table[] = [];
   try {
     for (const i of inputs) {
