@@ -61,7 +61,7 @@ describe('the installed package', () => {
       inMemory: [0.75, 0.625],
       ce: out.ce,
       rows: [1, 2, 2, 3],
-      usage: 'huber does not support non-positive values for --delta (got -1)',
+      usage: "--delta must be a number > 0 (inf allowed) (got '-1')",
       merged: { smooth_l1: 0.20862989095875725 },
     });
     expect(typeof out.ce).toBe('number');
