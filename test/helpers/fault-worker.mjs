@@ -6,13 +6,14 @@
  *   slow:N:MS      chunk N announces its start (a file `started-N` in LOSSEVAL_FAULT_DIR), then keeps
  *                  its thread busy MS milliseconds before running
  *   after:N:M      chunk N waits until chunk M has started (its `started-M` file) before running
+ *   bug            (no chunk) the main thread's formatResult throws a TypeError (fault-loader.mjs)
  * Every chunk that reaches the real worker leaves a file `ran-N` in LOSSEVAL_FAULT_DIR when that is set.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import real from '../../dist/pool/worker.js?real';
 
-const faults = (process.env.LOSSEVAL_FAULT ?? '').split(',').filter((s) => s !== '').map((s) => {
+const faults = (process.env.LOSSEVAL_FAULT ?? '').split(',').filter((s) => s !== '' && s !== 'bug').map((s) => {
   const m = /^(throw|exit|slow|after):(\d+)(?::(\d+))?$/.exec(s);
   if (!m) throw new Error(`fault-worker: bad LOSSEVAL_FAULT entry ${JSON.stringify(s)}`);
   return { kind: m[1], seq: Number(m[2]), arg: m[3] === undefined ? null : Number(m[3]) };
