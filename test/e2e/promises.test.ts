@@ -55,7 +55,7 @@ describe('--json', () => {
         { name: 'nll', torch: 'nll_loss', params: { weight: null, ignore_index: -100 }, value: expect.any(Number), elements: 500, ignored_rows: 10 },
         { name: 'cross_entropy', torch: 'cross_entropy', params: { weight: null, ignore_index: -100, label_smoothing: 0.25 }, value: expect.any(Number), elements: 500, ignored_rows: 10 },
       ],
-      inputs: [{ file: 'samples/classes.csv', format: 'csv', gzip: false, bytes: readFileSync(join(SAMPLES, 'classes.csv')).length }],
+      inputs: [{ file: 'samples/classes.csv', format: 'csv', gzip: false, bytes: readFileSync(join(SAMPLES, 'classes.csv')).length, blank_lines: 0 }],
     });
     // nll's value from the file itself: −x[label] over the rows whose label is not ignore_index, exactly
     const lines = readFileSync(join(SAMPLES, 'classes.csv'), 'utf8').trimEnd().split('\n').slice(1).map((l) => l.split(','));
@@ -69,7 +69,7 @@ describe('--json', () => {
     expect(JSON.parse(inf.stdout).losses[0].value).toBe('inf');
     const nan = await losseval(args, { stdin: 'p,t\n1,2\nnan,3\n' });
     const j = JSON.parse(nan.stdout);
-    expect([j.losses[0].value, j.nan_values, j.nan_policy, j.rows, j.inputs]).toEqual(['nan', 1, 'propagate', 2, [{ file: '<stdin>', format: 'csv', gzip: false, bytes: null }]]);
+    expect([j.losses[0].value, j.nan_values, j.nan_policy, j.rows, j.inputs]).toEqual(['nan', 1, 'propagate', 2, [{ file: '<stdin>', format: 'csv', gzip: false, bytes: null, blank_lines: 0 }]]);
   });
   it('with -r none: the summary without values after the rows written to -o', async () => {
     const r = await losseval(['-l', 'l1', '-r', 'none', '--json', '-o', 'rows.csv', '--target-cols', 't', file('j.csv', 'p,t\n1,2\n5,3\n')], { cwd: dir });
@@ -141,7 +141,7 @@ describe('the command line', () => {
       { env: { ...process.env, LOSSEVAL_FAULT: 'bug' }, encoding: 'utf8' });
     expect(p.stdout).toBe('');
     expect(p.status).toBe(1);
-    expect(p.stderr).toMatch(/^losseval: internal error \(please report\): TypeError: injected internal error\n\s+at formatResult \(.*fault-result\.mjs:\d+:\d+\)\n\s+at main \(.*dist\/cli\/main\.js:\d+:\d+\)/);
+    expect(p.stderr).toMatch(/^losseval: internal error \(please report\): TypeError: injected internal error\n\s+at formatResult \(.*fault-result\.mjs:\d+:\d+\)\n\s+at \w+ \(.*dist\/cli\/\w+\.js:\d+:\d+\)/);
   });
 });
 
@@ -165,8 +165,8 @@ describe('sharded runs', () => {
     expect(hex(s.losses[0].denominator.sum)).toBe(BigInt(terms.length) << 1074n);
     expect([s.rows, s.losses[0].elements, s.provenance]).toEqual([1000, 2000, [{
       inputs: [
-        { file: PREDS, format: 'csv', gzip: false, bytes: readFileSync(PREDS).length },
-        { file: TARGETS, format: 'csv', gzip: false, bytes: readFileSync(TARGETS).length },
+        { file: PREDS, format: 'csv', gzip: false, bytes: readFileSync(PREDS).length, blank_lines: 0 },
+        { file: TARGETS, format: 'csv', gzip: false, bytes: readFileSync(TARGETS).length, blank_lines: 0 },
       ],
       rows: 1000,
     }]]);
