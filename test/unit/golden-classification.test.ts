@@ -26,8 +26,8 @@ const ERRORS: Record<string, { cls: new (...a: never[]) => Error; re: RegExp } |
   'error negative target': { cls: KernelError, re: /^class index out of range \[0, 3\)$/ },
   'error weight of wrong length': { cls: UsageError, re: /^--weight has 2 values but there are 3 classes/ },
   'error batch size mismatch': { cli: 'row counts of two inputs (the CLI: "row counts differ", test/e2e/errors.test.ts)' },
-  'error label_smoothing>1': { cls: UsageError, re: /^--label-smoothing must be between 0\.0 and 1\.0, got 1\.5$/ },
-  'error probs label_smoothing>1': { cls: UsageError, re: /^--label-smoothing must be between 0\.0 and 1\.0, got 1\.5$/ },
+  'error label_smoothing>1': { cls: UsageError, re: /^--label-smoothing .*\b1\.5\b/ },
+  'error probs label_smoothing>1': { cls: UsageError, re: /^--label-smoothing .*\b1\.5\b/ },
   'error probs with non-negative ignore_index': { cls: UsageError, re: /^--ignore-index is not supported with class-probability targets \(got 0\)$/ },
   'error input > 1': { cls: KernelError, re: /^input \(a probability\) should be between 0 and 1$/ },
   'error input < 0': { cls: KernelError, re: /^input \(a probability\) should be between 0 and 1$/ },
@@ -116,7 +116,7 @@ for (const [file, exact] of [['nll_loss', true], ['cross_entropy', false], ['bin
         // PyTorch silently treats ε < 0 as 0; losseval refuses it as a usage error (README)
         it(`${c.name}: refused`, () => {
           expect(() => runCase(file, c)).toThrow(UsageError);
-          expect(() => runCase(file, c)).toThrow(/^--label-smoothing must be between 0\.0 and 1\.0, got -/);
+          expect(() => runCase(file, c)).toThrow(/^--label-smoothing .*-\d/);
         });
         continue;
       }
