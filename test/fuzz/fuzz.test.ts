@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-ignore plain ESM module without types
-import { fuzz, summaryLine, STRICTER } from './core.mjs';
+import { fuzz, summaryLine, STRICTER, classify } from './core.mjs';
 
 const COUNT = 150;
 const SEED = 'ci';
@@ -54,4 +54,24 @@ describe(`fuzz (seed ${JSON.stringify(SEED)}, cases 0–${COUNT - 1})`, () => {
       rmSync(work, { recursive: true, force: true });
     }
   }, 1_200_000);
+});
+
+describe('the fuzz verdicts', () => {
+  const run = (code: number, stderr: string, stdout = '') => ({ code, stderr, stdout, signal: null, crashed: false, timedOut: false, maxRSS: 0 });
+  const outcome = (ref: object, res: object): string => (classify(ref, res) as { outcome: string }).outcome;
+  it('a wrong exit-code class or first-error line fails; the right ones pass', () => {
+    const dataRef = { status: 'error', kind: 'data', reason: 'bad number', line: 4 };
+    expect(outcome(dataRef, run(1, 'losseval: error: a.csv: line 4, column "p": not a number: "x"\n'))).toBe('data-error');
+    expect(outcome(dataRef, run(2, 'losseval: error: a.csv: line 4, column "p": not a number: "x"\n'))).toBe('mismatch');
+    expect(outcome(dataRef, run(1, 'losseval: error: a.csv: line 5, column "p": not a number: "x"\n'))).toBe('mismatch');
+    expect(outcome({ status: 'error', kind: 'usage', reason: 'no such column' }, run(1, 'losseval: error: row counts differ: …\n'))).toBe('mismatch');
+  });
+  it('refusing an input the reference reads fails, unless it is a listed STRICTER check (counted by its key)', () => {
+    const okRef = { status: 'ok', stdout: '1\n' };
+    expect(outcome(okRef, run(1, 'losseval: error: a.arrow: not a valid Arrow IPC file or stream: something new\n'))).toBe('mismatch');
+    expect(outcome(okRef, run(1, 'losseval: error: a.csv: line 3, column "p": not a number: "x"\n'))).toBe('mismatch');
+    const eos = 'losseval: error: a.arrows: not a valid Arrow IPC file or stream: data after the end-of-stream marker (after 1 record batches, 3 rows): truncated or corrupt?\n';
+    expect(classify(okRef, run(1, eos))).toEqual({ outcome: 'data-error', stricter: STRICTER[0].key });
+    expect(STRICTER.every((x: { why: string }) => x.why.length > 40)).toBe(true);
+  });
 });
