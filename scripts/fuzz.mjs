@@ -4,9 +4,11 @@
 //   npm run fuzz -- --seed S --count N [--time-limit SEC] [--parallel P] [--spawn-every K]
 //                   [--start I] [--out DIR] [--keep-going]
 //
-// Every input must end with exit 0 and exactly the reference's output, or exit 1/2 with one
-// `losseval: error:` line and nothing on stdout: never a stack trace, a hang (20 s), a crash or a peak
-// RSS over 512 MB. Failing inputs are copied to DIR (default /tmp/losseval-fuzz-failures) with a
+// Every input must end with exit 0 and exactly the reference's output, or exit 1/2 (the class the
+// reference expects) with one `losseval: error:` line naming the reference's first-error line and
+// nothing on stdout: never a stack trace, a hang (20 s), a crash or a peak RSS over 512 MB. An input
+// the reference reads may be refused only by one of the documented checks in STRICTER (core.mjs),
+// which are counted. Failing inputs are copied to DIR (default /tmp/losseval-fuzz-failures) with a
 // case.json holding the reproduction command. Exit status 1 on any crash/hang/mismatch/over-memory.
 // Needs `npm run build` first (the lead's `npm run fuzz` does it).
 import { rmSync } from 'node:fs';
@@ -48,13 +50,8 @@ const r = await fuzz({
   timeLimitSec: opts.timeLimit, workDir, failDir: opts.out, log: (s) => process.stderr.write(s + '\n'),
 });
 rmSync(workDir, { recursive: true, force: true });
-const notesByKind = new Map();
-for (const n of r.notes) {
-  const key = n.note.replace(/\d+/g, 'N').replace(/\(.*$/, '').slice(0, 80);
-  notesByKind.set(key, [...(notesByKind.get(key) ?? []), n]);
-}
-for (const [key, ns] of notesByKind) {
-  process.stderr.write(`note (${ns.length}×): ${key}\n  e.g. case ${ns[0].index}: ${ns[0].note}\n  ${ns[0].desc.join('; ')}\n`);
+for (const [key, cases] of Object.entries(r.stricter)) {
+  process.stderr.write(`accepted refusal (${cases.length}×, STRICTER in test/fuzz/core.mjs): ${key}; cases ${cases.slice(0, 20).join(', ')}${cases.length > 20 ? ', …' : ''}\n`);
 }
 for (const f of r.failures) process.stderr.write(`failure: case ${f.index} ${f.outcome}: ${f.why}${f.dir ? `\n  saved in ${f.dir}` : ''}\n`);
 process.stdout.write(`${summaryLine(r)} (${r.seconds.toFixed(0)} s, ${r.spawned} through the CLI, peak RSS ${(r.maxRSS / 2 ** 20).toFixed(0)} MB` +

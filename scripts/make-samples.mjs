@@ -88,4 +88,10 @@ const L = 5, NL = 400;
   writeFileSync('samples/multilabel-probs.csv', pl.join('\n') + '\n');
   writeFileSync('samples/multilabel-targets.csv', yl.join('\n') + '\n');
 }
+// the README's error example: the predictions with one value that is not a number (line 3)
+{
+  const lines = csv(preds).split('\n');
+  lines[2] = `${lines[2].split(',')[0]},abc`;
+  writeFileSync('samples/bad.csv', lines.join('\n'));
+}
 console.log('wrote samples/');

@@ -10,6 +10,7 @@
 import type { ColumnSlice, NumericKind } from '../types.js';
 import { DataError } from '../errors.js';
 import { formatNumber } from '../write/format.js';
+import { POW2, POW2_BIAS } from '../math/bits.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO32 = 4294967296;
@@ -23,7 +24,7 @@ export function halfToFloat64(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   if (e === 0) return sign * m * 2 ** -24;
   if (e === 31) return m === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + m) * 2 ** (e - 25);
+  return sign * (1024 + m) * POW2[e - 25 + POW2_BIAS]!;
 }
 
 function halfTable(): Float64Array {

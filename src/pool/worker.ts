@@ -3,17 +3,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { runChunk } from './chunk.js';
 import type { ChunkTask, TaskResult } from './task.js';
 
-/**
- * Fault injection for the reliability tests only: LOSSEVAL_TEST_FAULT=throw:N
- * or exit:N makes the worker fail on chunk N. Never set in normal use.
- */
-const FAULT = /^(throw|exit):(\d+)$/.exec(process.env.LOSSEVAL_TEST_FAULT ?? '');
-
 export default function work(task: ChunkTask): unknown {
-  if (FAULT && Number(FAULT[2]) === task.seq) {
-    if (FAULT[1] === 'exit') process.exit(7);
-    throw new Error('injected fault');
-  }
   let result: TaskResult = runChunk(task);
   const transfer: ArrayBuffer[] = [];
   if (result.ok) {

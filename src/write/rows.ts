@@ -5,7 +5,7 @@
  * temporary file and copied out only when the run succeeded (no partial
  * output on stdout either).
  */
-import { createWriteStream, createReadStream, promises as fsp, type WriteStream } from 'node:fs';
+import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -157,11 +157,11 @@ export async function openRowSink(
         untrackTempFile(temp);
         return;
       }
-      try {
-        await pipeline(createReadStream(temp), stdout, { end: false });
-      } finally {
-        await abort();
-      }
+      // the spool is removed once open, before the copy starts: a copy cut short (a closed
+      // stdout ends the process at once, src/cli/main.ts) leaves nothing behind
+      const fh = await io(target, () => fsp.open(temp, 'r'));
+      await abort();
+      await pipeline(fh.createReadStream(), stdout, { end: false });
     },
     async abort() {
       ws.destroy();
