@@ -605,6 +605,7 @@ def cases_bcel():
         cs.append(bcel_random("random N={} C={}".format(n, c), n, c))
     cs.append(bcel_random("random soft targets N=257 C=3", 257, 3, soft=True))
     cs.append(bcel_random("random pos_weight per column N=100 C=10", 100, 10, pos_shape=(10,)))
+    cs.append(bcel_random("random soft targets pos_weight per column N=257 C=3", 257, 3, pos_shape=(3,), soft=True))
     cs.append(bcel_random("random pos_weight per row N=257 C=3", 257, 3, pos_shape=(257, 1)))
     cs.append(bcel_random("random pos_weight element-wise N=100 C=3", 100, 3, pos_shape=(100, 3)))
     cs.append(bcel_random("random weight per column + pos_weight per column N=257 C=3", 257, 3, weight_shape=(3,), pos_shape=(3,)))
@@ -840,10 +841,12 @@ def cases_mm():
     return cs
 
 
-def mr_random(name, n, margin):
+def mr_random(name, n, margin, real_y=False):
     g = rng(name)
-    return case(name, {"input": randn(g, n, scale=2.0, dec=4), "input2": randn(g, n, scale=2.0, dec=4),
-                       "target": torch.where(rand(g, n) < 0.5, -1.0, 1.0).to(F64)}, {"margin": margin})
+    x1, x2 = randn(g, n, scale=2.0, dec=4), randn(g, n, scale=2.0, dec=4)
+    # real-valued y (PyTorch uses any y): −y·(x1 − x2) then rounds differently from −y·x1 + y·x2
+    y = randn(g, n, scale=1.5, dec=3) if real_y else torch.where(rand(g, n) < 0.5, -1.0, 1.0).to(F64)
+    return case(name, {"input": x1, "input2": x2, "target": y}, {"margin": margin})
 
 
 def cases_mr():
@@ -858,6 +861,7 @@ def cases_mr():
     for n in [1, 7, 257, 1000]:
         cs.append(mr_random("random N={}".format(n), n, 0.0))
     cs.append(mr_random("random margin=1.0 N=257", 257, 1.0))
+    cs.append(mr_random("random real-valued y margin=0.3 N=257", 257, 0.3, real_y=True))
     return cs
 
 

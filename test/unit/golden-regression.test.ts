@@ -14,7 +14,7 @@ import type { Chunk } from '../../src/losses/kernel.js';
 
 for (const file of ['l1_loss', 'mse_loss', 'smooth_l1_loss', 'huber_loss']) {
   const golden = loadGolden(file);
-  describe(`${file} matches torch ${golden.torch}`, () => {
+  describe(`${file}: reference bit for bit, torch ${golden.torch} within its bound`, () => {
     for (const c of golden.cases) {
       it(c.name, () => {
         const def = lossDef(golden.loss);
