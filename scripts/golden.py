@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Generate the PyTorch golden fixtures in test/golden/<functional_name>.json.
 
-Usage (needs Debian's torch, not the pyenv python on PATH):
+Usage (needs Debian's torch and mpmath, not the pyenv python on PATH):
 
-    apt-get install -y python3-torch
+    apt-get install -y python3-torch python3-mpmath
     /usr/bin/python3 scripts/golden.py            # writes test/golden/*.json
     /usr/bin/python3 scripts/golden.py --check    # also compare the 2.x re-implementations with torch 1.13
 
@@ -16,12 +16,15 @@ Layout of this file:
     soft_margin_loss (spec section 4: losseval follows 2.x where 1.13 differs);
   * LOSSES: one entry per loss = how to call it, its mean denominator, default kwargs, and a case
     builder returning the list of cases;
-  * evaluate(): runs one case for every reduction and produces the JSON record.
+  * evaluate(): runs one case for every reduction and produces the JSON record;
+  * reference(): the record's `ref`, losseval's expected terms and reductions, from refterms.py
+    (losseval's operation order with correctly rounded log/log1p/exp) and exact Fraction sums.
 See test/golden/README.md for the meaning of every field.
 """
 
 import json
 import math
+import struct
 import sys
 import warnings
 import zlib
@@ -30,6 +33,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import refterms  # noqa: E402  (losseval's kernels in Python with correctly rounded log/log1p/exp)
 
 torch.set_num_threads(1)  # cascade-sum results must not depend on the thread split
 warnings.filterwarnings("ignore")  # kl_div 'mean' warning etc.
@@ -599,6 +605,7 @@ def cases_bcel():
         cs.append(bcel_random("random N={} C={}".format(n, c), n, c))
     cs.append(bcel_random("random soft targets N=257 C=3", 257, 3, soft=True))
     cs.append(bcel_random("random pos_weight per column N=100 C=10", 100, 10, pos_shape=(10,)))
+    cs.append(bcel_random("random soft targets pos_weight per column N=257 C=3", 257, 3, pos_shape=(3,), soft=True))
     cs.append(bcel_random("random pos_weight per row N=257 C=3", 257, 3, pos_shape=(257, 1)))
     cs.append(bcel_random("random pos_weight element-wise N=100 C=3", 100, 3, pos_shape=(100, 3)))
     cs.append(bcel_random("random weight per column + pos_weight per column N=257 C=3", 257, 3, weight_shape=(3,), pos_shape=(3,)))
@@ -834,10 +841,12 @@ def cases_mm():
     return cs
 
 
-def mr_random(name, n, margin):
+def mr_random(name, n, margin, real_y=False):
     g = rng(name)
-    return case(name, {"input": randn(g, n, scale=2.0, dec=4), "input2": randn(g, n, scale=2.0, dec=4),
-                       "target": torch.where(rand(g, n) < 0.5, -1.0, 1.0).to(F64)}, {"margin": margin})
+    x1, x2 = randn(g, n, scale=2.0, dec=4), randn(g, n, scale=2.0, dec=4)
+    # real-valued y (PyTorch uses any y): −y·(x1 − x2) then rounds differently from −y·x1 + y·x2
+    y = randn(g, n, scale=1.5, dec=3) if real_y else torch.where(rand(g, n) < 0.5, -1.0, 1.0).to(F64)
+    return case(name, {"input": x1, "input2": x2, "target": y}, {"margin": margin})
 
 
 def cases_mr():
@@ -852,6 +861,7 @@ def cases_mr():
     for n in [1, 7, 257, 1000]:
         cs.append(mr_random("random N={}".format(n), n, 0.0))
     cs.append(mr_random("random margin=1.0 N=257", 257, 1.0))
+    cs.append(mr_random("random real-valued y margin=0.3 N=257", 257, 0.3, real_y=True))
     return cs
 
 
@@ -968,7 +978,7 @@ def evaluate(loss, c, check_stats):
             break
     if error is not None:
         rec.update({"none": None, "mean": None, "sum": None, "torch_mean": None, "torch_sum": None,
-                    "denominator": den_label, "error": error})
+                    "denominator": den_label, "error": error, "ref": None})
         return rec
 
     none = results["none"]
@@ -988,10 +998,41 @@ def evaluate(loss, c, check_stats):
     rec["denominator"] = den_label
     rec["denominator_value"] = fmt(to_float(den))
     rec["error"] = None
+    rec["ref"] = reference(loss, c, kwargs, terms, den)
 
     if check_stats is not None and torch113 is not None:
         compare_with_113(loss, c, kwargs, torch113, none, check_stats)
     return rec
+
+
+def hexbits(v):
+    """The float64's bit pattern as 16 hex digits (every NaN as 7ff8000000000000)."""
+    return "7ff8000000000000" if math.isnan(v) else "%016x" % struct.unpack("<Q", struct.pack("<d", v))[0]
+
+
+def reference(loss, c, kwargs, torch_terms, den):
+    """The independent reference of losseval's results (test/golden/README.md, field `ref`), or None
+    where losseval refuses the case: its terms (refterms.py: losseval's operation order, correctly
+    rounded log/log1p/exp), stored as the flat indices where they differ from torch's `none`, and
+    the exact sum / mean (/ batchmean) of those terms, each rounded once, as bit patterns (an exact
+    zero sum is +0, so its mean is +0 over a positive denominator and -0 over a negative one)."""
+    got = refterms.terms(loss, c["inputs"], kwargs, c["target_kind"])
+    if got is None:
+        return None
+    terms, den_terms = got
+    assert len(terms) == len(torch_terms), (loss, c["name"])
+    if den_terms is not None:  # nll / cross_entropy class-index mode: Σ w[y] of the kept rows
+        den_ref = sum((Fraction(d) for d in den_terms), Fraction(0))
+        assert den_ref == den, (loss, c["name"], den_ref, den)
+    diff = [[i, fmt(r)] for i, (r, t) in enumerate(zip(terms, torch_terms)) if hexbits(r) != hexbits(t)]
+    total, q = exact_sum(terms)
+    if q == 0:  # losseval: an exact zero sum is +0, even of -0.0 terms (as PyTorch, whose sums start from +0)
+        total = 0.0
+    ref = {"diff": diff, "sum": hexbits(total), "mean": hexbits(exact_mean(total, q, den))}
+    if loss == "kl_div":
+        inp = c["inputs"]["input"]
+        ref["batchmean"] = hexbits(exact_mean(total, q, Fraction(inp.shape[0] if inp.dim() > 0 else 1)))
+    return ref
 
 
 def compare_with_113(loss, c, kwargs, fn113, none, stats):

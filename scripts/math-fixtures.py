@@ -12,7 +12,8 @@ HARDCASE_DIR defaults to ../shared/data/cr-hardcases (relative to the repo root)
 the slice copied from it is committed in test/fixtures/math, so tests never read it.
 
 Every reference result is computed by mpmath at 300 bits and rounded to the nearest
-binary64 (ties to even, subnormals on the 2^-1074 grid) with exact integer arithmetic.
+binary64 (ties to even, subnormals on the 2^-1074 grid) with exact integer arithmetic
+(scripts/crmath.py, shared with scripts/golden.py).
 """
 import gzip
 import hashlib
@@ -26,7 +27,9 @@ import sys
 import mpmath
 from mpmath import mp, mpf
 
-mp.prec = 300
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from crmath import cr, exp as ref_exp, log as ref_log, log1p as ref_log1p  # noqa: E402  (sets mp.prec = 300)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -41,73 +44,6 @@ def from_bits(b):
 
 def hx(x):
     return '%016x' % bits(x)
-
-
-def cr(v):
-    """Round an mpf to the nearest double (ties to even), subnormals and overflow included."""
-    if mpmath.isnan(v):
-        return float('nan')
-    if mpmath.isinf(v):
-        return float(v)
-    if v == 0:
-        return 0.0
-    sign, man, exp, bc = v._mpf_
-    man = int(man)
-    top = exp + bc - 1              # exponent of the leading bit
-    grid = -1074 if top < -1022 else top - 52
-    shift = grid - exp
-    if shift <= 0:
-        q = man << (-shift)
-    else:
-        q = man >> shift
-        rem = man - (q << shift)
-        half = 1 << (shift - 1)
-        if rem > half or (rem == half and (q & 1)):
-            q += 1
-    # q * 2^grid; overflow when >= 2^1024
-    if q.bit_length() + grid > 1024:
-        r = float('inf')
-    else:
-        r = math.ldexp(q, grid)
-    return -r if sign else r
-
-
-def ref_log(x):
-    if math.isnan(x) or x < 0:
-        return float('nan')
-    if x == 0:
-        return float('-inf')
-    if math.isinf(x):
-        return x
-    if x == 1:
-        return 0.0
-    return cr(mpmath.log(mpf(x)))
-
-
-def ref_log1p(x):
-    if math.isnan(x) or x < -1:
-        return float('nan')
-    if x == -1:
-        return float('-inf')
-    if math.isinf(x):
-        return x
-    if x == 0:
-        return x
-    return cr(mpmath.log1p(mpf(x)))
-
-
-def ref_exp(x):
-    if math.isnan(x):
-        return x
-    if math.isinf(x):
-        return 0.0 if x < 0 else x
-    if x == 0:
-        return 1.0
-    if x > 710:
-        return float('inf')
-    if x < -746:
-        return 0.0
-    return cr(mpmath.exp(mpf(x)))
 
 
 REF = {'log': ref_log, 'log1p': ref_log1p, 'exp': ref_exp}
