@@ -43,16 +43,21 @@ for (let i = 0; i < N; i++) {
     b: rnd() < 0.5 ? 1 : 0,
     d: Math.floor((rnd() - 0.5) * 2e6), // DECIMAL(9,3) unscaled
     dict: [0.25, -1.5, 3.125, 7][Math.floor(rnd() * 4)], // low cardinality: dictionary pages
+    // DECIMAL(18,6) (INT64) and DECIMAL(38,20) (FIXED_LEN_BYTE_ARRAY) unscaled, as decimal text
+    d18: BigInt(Math.floor((rnd() - 0.5) * 2 ** 52)) * 97n + BigInt(Math.floor(rnd() * 97)),
+    d38: BigInt(Math.floor((rnd() - 0.5) * 2 ** 52)) * 10n ** 20n + BigInt(Math.floor(rnd() * 2 ** 52)) * 12345n,
+    u64: 2n ** 63n + BigInt(Math.floor(rnd() * 2 ** 52)) * 1001n, // UBIGINT above 2^63
   });
 }
 const decimalText = (u, s) => {
   const neg = u < 0;
-  const a = String(Math.abs(u)).padStart(s + 1, '0');
+  const a = String(neg ? -u : u).padStart(s + 1, '0');
   return `${neg ? '-' : ''}${a.slice(0, a.length - s)}.${a.slice(a.length - s)}`;
 };
 const num = (v) => (v === null ? '' : String(v));
-const regCols = ['p', 't', 'pf', 'pn', 'i32', 'i64', 'i8', 'u32', 'b', 'd', 'dict'];
-writeFileSync(join(out, 'reg.csv'), [regCols.join(','), ...reg.map((r) => regCols.map((c) => (c === 'd' ? decimalText(r.d, 3) : num(r[c]))).join(','))].join('\n') + '\n');
+const regCols = ['p', 't', 'pf', 'pn', 'i32', 'i64', 'i8', 'u32', 'b', 'd', 'dict', 'd18', 'd38', 'u64'];
+const cell = (r, c) => (c === 'd' ? decimalText(r.d, 3) : c === 'd18' ? decimalText(r.d18, 6) : c === 'd38' ? decimalText(r.d38, 20) : num(r[c]));
+writeFileSync(join(out, 'reg.csv'), [regCols.join(','), ...reg.map((r) => regCols.map((c) => cell(r, c)).join(','))].join('\n') + '\n');
 
 // data set "cls": 3-class logits as list<float>, a FixedSizeList-like FLOAT[3], a label, a struct
 const cls = [];
@@ -70,7 +75,8 @@ if (!process.argv.includes('--skip-duckdb')) {
   const q = (sql) => con.run(sql);
   const csv = (f) => join(out, f).replace(/'/g, "''");
   await q(`CREATE TABLE reg AS SELECT p::DOUBLE p, t::DOUBLE t, pf::FLOAT pf, pn::DOUBLE pn, i32::INTEGER i32, i64::BIGINT i64,
-    i8::TINYINT i8, u32::UINTEGER u32, (b = 1)::BOOLEAN b, d::DECIMAL(9,3) d, dict::DOUBLE dict
+    i8::TINYINT i8, u32::UINTEGER u32, (b = 1)::BOOLEAN b, d::DECIMAL(9,3) d, dict::DOUBLE dict,
+    d18::DECIMAL(18,6) d18, d38::DECIMAL(38,20) d38, u64::UBIGINT u64
     FROM read_csv('${csv('reg.csv')}', header = true, all_varchar = true)`);
   // keep the CSV's row order: read_csv is in file order in one thread
   await q('SET threads = 1');

@@ -18,7 +18,7 @@ import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/reg
 import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
-import { checkWritableDir, openRowSink, type RowSink } from './write/rows.js';
+import { checkWritableDir, openRowSink, rowOutputFormat, type RowSink } from './write/rows.js';
 import { ProgressLine, progressOf, type OnProgress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
 
@@ -354,7 +354,7 @@ async function runTables(
   const widths: number[][] = [];
   for (let i = 0; i < tables.length; i++) widths.push(await tables[i]!.widths(sel.fields[i]!));
   const toCaller = config.reduction === 'none' && config.output === null && hooks.rowSink !== undefined;
-  const rowsAsCsv = config.reduction === 'none' && !toCaller && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
+  const rowsAsCsv = config.reduction === 'none' && !toCaller && rowOutputFormat(config.output) === 'csv';
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
   checkWidths(config, defs, plan, tables[0]!.name);
   const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);

@@ -34,8 +34,8 @@ export function decompress(codec: string, input: Uint8Array, size: number): Uint
   let out: Uint8Array;
   switch (codec) {
     case 'UNCOMPRESSED':
-      out = input;
-      break;
+      if (input.length !== size) throw new ParquetFormatError(`uncompressed page of ${input.length} bytes, its header says ${size}`);
+      return input;
     case 'SNAPPY': {
       const n = snappyLength(input);
       if (n !== size) throw new ParquetFormatError(`snappy data holds ${n < 0 ? 'no valid length' : `${n} bytes`}, the page header says ${size}`);

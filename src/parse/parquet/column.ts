@@ -92,10 +92,10 @@ export class ColumnCursor {
       if (!Number.isSafeInteger(csize) || csize < 0 || !Number.isSafeInteger(usize) || usize < 0) {
         throw new ParquetFormatError(`page header with sizes ${csize}/${usize}`);
       }
+      if (usize > MAX_PAGE_BYTES) throw new ParquetFormatError(`page claims ${usize} uncompressed bytes; at most ${MAX_PAGE_BYTES} are supported`);
       if (start + csize > this.bytes.length) {
         throw new ParquetFormatError(`page of ${csize} bytes at byte ${this.pos} runs past the column chunk (${this.bytes.length} bytes)`);
       }
-      if (usize > MAX_PAGE_BYTES) throw new ParquetFormatError(`page claims ${usize} uncompressed bytes; at most ${MAX_PAGE_BYTES} are supported`);
       this.pos = start + csize;
       const raw = this.bytes.read(start, csize);
       if (h.type === 'DICTIONARY_PAGE') {
