@@ -359,7 +359,9 @@ async function runTables(
   checkWidths(config, defs, plan, tables[0]!.name);
   const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
   const single = tables.length === 1 && tables[0]!.format === 'csv';
-  const byBytes = config.chunkRows === null && single ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES) : null;
+  // one Parquet input (without --chunk-rows) sizes its own chunks too: see ParquetTable.chunks
+  const selfSized = tables.length === 1 && tables[0]!.format === 'parquet';
+  const byBytes = config.chunkRows === null && (single || selfSized) ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES) : null;
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;

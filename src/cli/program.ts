@@ -108,9 +108,9 @@ const LOSS_HELP = `one or more losses, computed in one pass: ${LOSS_NAMES.join('
 
 export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s: string) => void }): Command {
   const program = new Command('losseval')
-    .description('PyTorch-compatible losses over CSV and Arrow files, with exact mean/sum reductions.')
+    .description('PyTorch-compatible losses over CSV, Arrow and Parquet files, with exact mean/sum reductions.')
     .usage('[options] <preds> [targets]')
-    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped), or - for stdin')
+    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped; or Parquet), or - for stdin')
     .argument('[targets]', 'targets file, row-aligned with preds; without it, --target-cols picks targets from preds')
     .option('-l, --loss <names>', LOSS_HELP)
     .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, none (per-row losses), or batchmean (kl_div: sum / rows)').argParser(choice('--reduction', REDUCTIONS)).default('mean'))
@@ -139,7 +139,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt('--chunk-rows'))
     .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt('--chunk-bytes'))
     .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt('--max-row-bytes'))
-    .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv or .arrow file (atomically) instead of stdout')
+    .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv, .arrow or .parquet file (atomically) instead of stdout')
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
     .option('--progress', 'show progress on stderr: a bar with percent and ETA (rows/s on stdin), ending on the final count (default: when stderr is a terminal)')

@@ -31,8 +31,8 @@ export interface ChunkBytes {
 
 export interface ChunkMeta {
   readonly codec: string;
-  /** Level entries in the chunk, from the column metadata. */
-  readonly numValues: number;
+  /** Level entries in the chunk, from the column metadata; null: the bytes are not the whole chunk. */
+  readonly numValues: number | null;
   /** Rows of the row group. */
   readonly rows: number;
 }
@@ -161,7 +161,7 @@ export class ColumnCursor {
   private startPage(n: number, encoding: string | undefined, page: Uint8Array, p: number, end: number): void {
     const d = this.desc;
     this.seen += n;
-    if (this.seen > this.meta.numValues) {
+    if (this.meta.numValues !== null && this.seen > this.meta.numValues) {
       throw new ParquetFormatError(`pages hold more than the column chunk's ${this.meta.numValues} values`);
     }
     let present = n;
@@ -210,9 +210,41 @@ export class ColumnCursor {
     while (this.nextPage()) {
       if (this.entries > 0) throw new ParquetFormatError(`column chunk holds more than its row group's ${this.meta.rows} rows`);
     }
-    if (this.seen !== this.meta.numValues) {
+    if (this.meta.numValues !== null && this.seen !== this.meta.numValues) {
       throw new ParquetFormatError(`pages hold ${this.seen} values, the column chunk's metadata says ${this.meta.numValues}`);
     }
+  }
+
+  /** Pass over `count` rows (from the start of the bytes, which begin at a page holding a row start). */
+  skip(count: number): void {
+    const d = this.desc;
+    if (d.maxRep === 0) {
+      while (count > 0) {
+        if (this.e >= this.entries && !this.nextPage()) throw new ParquetFormatError(`column chunk ends before row ${this.rowsDone + count + 1} of its row group`);
+        const take = Math.min(count, this.entries - this.e);
+        if (this.defs === null) this.v += take;
+        else for (let k = 0; k < take; k++) if (this.defs[this.e + k] === d.maxDef) this.v++;
+        this.e += take;
+        count -= take;
+        this.rowsDone += take;
+      }
+      return;
+    }
+    let rows = 0;
+    for (;;) {
+      if (this.e >= this.entries && !this.nextPage()) break;
+      const rep = this.reps ? this.reps[this.e]! : 0;
+      if (rep === 0) {
+        if (rows === count) break;
+        rows++;
+      } else if (rows === 0) {
+        throw new ParquetFormatError(`repetition level ${rep} at the start of a row`);
+      }
+      if ((this.defs ? this.defs[this.e]! : d.maxDef) === d.maxDef) this.v++;
+      this.e++;
+    }
+    this.rowsDone += rows;
+    if (rows < count) throw new ParquetFormatError(`column chunk ends before row ${this.rowsDone + 1} of its row group`);
   }
 
   /**

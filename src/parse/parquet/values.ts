@@ -7,25 +7,10 @@
  * a dictionary index past the dictionary, or a run that does not fit is a ParquetFormatError.
  */
 import { deltaBinaryUnpack } from 'hyparquet/src/delta.js';
-import type { NumericKind } from '../../types.js';
-import { ParquetFormatError } from './errors.js';
+import type { LeafDesc, NumericKind } from '../../types.js';
 
-/** How one leaf column's physical values become numbers. */
-export interface LeafDesc {
-  /** Parquet physical type: BOOLEAN, INT32, INT64, FLOAT, DOUBLE, FIXED_LEN_BYTE_ARRAY, BYTE_ARRAY. */
-  readonly physical: string;
-  /** FIXED_LEN_BYTE_ARRAY width in bytes (else 0). */
-  readonly typeLength: number;
-  /** Kind of the decoded typed array (DECIMAL: f64, BOOLEAN: u8, FLOAT16: f16). */
-  readonly kind: NumericKind;
-  /** DECIMAL: value = unscaled / 10^scale, rounded once to float64; null otherwise. */
-  readonly decimalScale: number | null;
-  readonly maxDef: number;
-  /** 0 (one value per row) or 1 (a list per row). */
-  readonly maxRep: number;
-  /** Lists: the definition level of the repeated node (a slot exists at ≥ this level). */
-  readonly repDef: number;
-}
+export type { LeafDesc };
+import { ParquetFormatError } from './errors.js';
 
 export type Values = Float32Array | Float64Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Uint8Array | Uint16Array;
 

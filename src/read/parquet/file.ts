@@ -14,6 +14,8 @@ import type { ChunkBytes } from '../../parse/parquet/column.js';
 
 export interface RandomAccess {
   readonly size: number;
+  /** The open descriptor (workers read chunks through it: threads share the process's descriptors). */
+  readonly fd: number;
   /** Exactly `len` bytes at `pos` (a new buffer); past the end is an internal error (ranges are checked first). */
   read(pos: number, len: number): Uint8Array;
   /** Bytes read so far (for progress). */
@@ -27,6 +29,7 @@ function fromFd(fd: number): RandomAccess {
   let open = true;
   return {
     size,
+    fd,
     read(pos, len) {
       if (pos < 0 || len < 0 || pos + len > size) throw new Error(`internal: read of ${len} bytes at ${pos} in a ${size}-byte file`);
       const out = new Uint8Array(len);

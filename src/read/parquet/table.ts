@@ -1,27 +1,30 @@
 /**
- * A Parquet input as a Table: the footer is read first; the selected columns' chunks are then
- * read and decoded one row group at a time, page by page (only those columns' bytes are read),
- * and cut into chunks of exactly `rowsPerChunk` rows across row group boundaries. Each chunk
- * goes to the workers as Arrow-style ColumnSlices (typed values, validity bitmaps, list
- * offsets), converted to float64 there by parse/arrow-column.ts like Arrow input.
- *
- * Decoding runs on the main thread for now; the workers only convert and compute.
+ * A Parquet input as a Table: the footer is read first and checked; only the selected columns'
+ * bytes are read after that, page by page (only those columns' bytes are read),
+ * and cut into chunks of exactly `rowsPerChunk` rows across row group boundaries. A chunk is a
+ * ParquetPart: the byte ranges of its rows per row group and column (from the page holding its
+ * first row on), read and decoded where the chunk runs (parse/parquet/part.ts), so the workers
+ * decode in parallel and only small descriptions cross threads.
  */
 import type { ByteSource } from '../source.js';
 import type { ColumnInfo } from '../columns.js';
-import type { Table } from '../table.js';
-import type { ColumnSlice } from '../../types.js';
+import type { Table, TablePart } from '../table.js';
+import type { ParquetColumnPart, ParquetPart, ParquetPiece, ParquetPieceColumn } from '../../types.js';
 import { DataError, UsageError } from '../../errors.js';
 import { ColumnCursor, ListBuilder } from '../../parse/parquet/column.js';
 import { ParquetFormatError } from '../../parse/parquet/errors.js';
 import { SUPPORTED_CODECS } from '../../parse/parquet/codecs.js';
-import { allocValues, type Values } from '../../parse/parquet/values.js';
+import { allocValues } from '../../parse/parquet/values.js';
+import { scanPages, type ChunkPages, type PageStart } from './pages.js';
 import { chunkBytes, openFile, spool, type RandomAccess } from './file.js';
 import { readFooter, type ParquetFooter } from './footer.js';
 import type { ParquetLeaf } from './schema.js';
 
 /** The largest list accepted per row (the same cap as Arrow List columns). */
 const MAX_VALUES_PER_ROW = 1 << 20;
+
+/** Values per chunk when the table sizes its own chunks (see chunks()). */
+const FREE_VALUES = 1 << 20;
 
 export async function openParquetTable(source: ByteSource): Promise<Table> {
   let file: RandomAccess;
@@ -52,6 +55,7 @@ class ParquetTable implements Table {
   readonly columns: readonly ColumnInfo[];
   private readonly listWidth = new Map<number, { width: number; row: number }>();
   private rowsYielded = 0;
+  private readonly pages = new Map<string, ChunkPages>();
 
   constructor(readonly source: ByteSource, private readonly file: RandomAccess, private readonly footer: ParquetFooter) {
     this.name = source.name;
@@ -143,98 +147,77 @@ class ParquetTable implements Table {
     return w;
   }
 
-  private tooLong(leaf: ParquetLeaf, row: number, len: number, width: number): never {
-    const first = this.listWidth.get(leaf.index);
-    const at = first && first.row > 0 ? ` (row ${first.row} has ${width})` : '';
-    throw new DataError(`list has ${len} values, expected ${width}${at}: every row of a List column must have the same length`,
-      { file: this.name, row, column: leaf.name });
-  }
-
-  async *chunks(selected: readonly number[], rowsPerChunk: number): AsyncIterable<{ rows: number; part: { kind: 'arrow'; slices: ColumnSlice[] }; transfer: ArrayBuffer[] }> {
+  /**
+   * Chunks of exactly `rowsPerChunk` rows as ParquetParts: byte ranges per row group piece, read
+   * and decoded where the chunk runs. With `bytesPerChunk` (this is the run's only input and no
+   * --chunk-rows was given) chunks are larger: about FREE_VALUES values, so a task decodes whole
+   * pages and row groups; the size never changes a result.
+   */
+  async *chunks(selected: readonly number[], rowsPerChunk: number, bytesPerChunk: number | null = null): AsyncIterable<TablePart> {
     this.check(selected);
     const widths = selected.map((c) => (this.leaf(c).isList ? this.listWidthOf(c).width : 1));
+    const values = widths.reduce((a, w) => a + Math.max(1, w), 0);
+    const per = bytesPerChunk !== null ? Math.max(rowsPerChunk, Math.floor(FREE_VALUES / values)) : rowsPerChunk;
+    const columns: ParquetColumnPart[] = selected.map((c, j) => {
+      const l = this.leaf(c);
+      return { desc: l.desc!, column: l.name, isList: l.isList, width: widths[j]!, widthRow: this.listWidth.get(c)?.row ?? 0 };
+    });
     const groups = this.footer.rowGroups;
-    let g = -1;
-    let left = 0; // rows left in row group g
-    let cursors: ColumnCursor[] = [];
-    let rgBase = 0; // rows before row group g
-    const finishGroup = (): void => {
-      cursors.forEach((cur, j) => {
-        try {
-          cur.finish();
-        } catch (e) {
-          throw this.failure(e, selected[j]!, g);
-        }
-      });
-    };
-    for (;;) {
-      const total = this.footer.rows - this.rowsYielded;
-      const R = Math.min(rowsPerChunk, total);
-      if (R <= 0) break;
-      const firstRow = this.rowsYielded + 1;
-      const flat: (Values | null)[] = selected.map((c, j) => (this.leaf(c).isList ? null : allocValues(this.leaf(c).desc!.kind, R * widths[j]!)));
-      const nulls: (Uint8Array | null)[] = selected.map(() => null);
-      const lists: (ListBuilder | null)[] = selected.map((c, j) => {
-        const l = this.leaf(c);
-        return l.isList ? new ListBuilder((n) => allocValues(l.desc!.kind, n), R, R * Math.max(1, widths[j]!)) : null;
-      });
-      let filled = 0;
-      while (filled < R) {
-        if (left === 0) {
-          if (g >= 0) {
-            finishGroup();
-            rgBase += groups[g]!.rows;
-          }
+    let g = 0;
+    let at = 0; // next row within row group g
+    while (this.rowsYielded < this.footer.rows) {
+      const R = Math.min(per, this.footer.rows - this.rowsYielded);
+      const pieces: ParquetPiece[] = [];
+      for (let filled = 0; filled < R;) {
+        while (at === groups[g]!.rows) {
           g++;
-          if (g >= groups.length) throw new Error('internal: Parquet rows past the last row group');
-          left = groups[g]!.rows;
-          cursors = selected.map((c) => this.cursor(c, g));
-          continue;
+          at = 0;
         }
-        const take = Math.min(R - filled, left);
-        selected.forEach((c, j) => {
-          const cur = cursors[j]!;
-          try {
-            const list = lists[j];
-            if (list) {
-              const leaf = this.leaf(c);
-              const got = cur.fillList(list, take, widths[j]!, (row, len) => this.tooLong(leaf, rgBase + row, len, widths[j]!));
-              if (got < take) throw new ParquetFormatError(`column chunk ends after ${cur.rowsDone} of its row group's ${groups[g]!.rows} rows`);
-            } else {
-              nulls[j] = cur.fillFlat(flat[j]!, filled, take, nulls[j]!);
-            }
-          } catch (e) {
-            throw this.failure(e, c, g);
-          }
+        const rg = groups[g]!;
+        const take = Math.min(R - filled, rg.rows - at);
+        pieces.push({
+          rowGroup: g, rowGroupRows: rg.rows, rows: take,
+          columns: selected.map((c) => this.pieceColumn(c, g, at, at + take)),
         });
+        at += take;
         filled += take;
-        left -= take;
       }
+      const part: ParquetPart = {
+        kind: 'parquet', fd: this.file.fd, file: this.name, rowGroups: groups.length,
+        firstRow: this.rowsYielded + 1, rows: R, columns, pieces,
+      };
       this.rowsYielded += R;
-      if (this.rowsYielded === this.footer.rows) finishGroup();
-      const slices: ColumnSlice[] = selected.map((c, j) => {
-        const leaf = this.leaf(c);
-        const base = { kind: leaf.desc!.kind, rows: R, width: widths[j]!, firstRow, file: this.name, column: leaf.name };
-        const list = lists[j];
-        if (!list) {
-          return { ...base, values: flat[j]!, validity: nulls[j]!, childValidity: null, listOffsets: null, listPieces: null, widthRow: 0 };
-        }
-        const vals = list.values.slice(0, list.slots);
-        return {
-          ...base, values: vals, validity: list.rowValidity,
-          childValidity: list.slotValidity ? list.slotValidity.slice(0, Math.ceil(list.slots / 8)) : null,
-          listOffsets: list.offsets, listPieces: Int32Array.of(R), widthRow: this.listWidth.get(c)?.row ?? 0,
-        };
-      });
-      const transfer: ArrayBuffer[] = [];
-      for (const s of slices) {
-        transfer.push(s.values.buffer as ArrayBuffer);
-        if (s.validity) transfer.push(s.validity.buffer as ArrayBuffer);
-        if (s.childValidity) transfer.push(s.childValidity.buffer as ArrayBuffer);
-        if (s.listOffsets) transfer.push(s.listOffsets.buffer as ArrayBuffer, s.listPieces!.buffer as ArrayBuffer);
-      }
-      yield { rows: R, part: { kind: 'arrow', slices }, transfer };
+      yield { rows: R, part, transfer: [] };
     }
+  }
+
+  /** Where rows [r0, r1) of column c in row group g are. */
+  private pieceColumn(c: number, g: number, r0: number, r1: number): ParquetPieceColumn {
+    const rg = this.footer.rowGroups[g]!;
+    const ch = rg.columns[c]!;
+    const whole: [number, number] = [ch.start, ch.length];
+    const last = r1 === rg.rows;
+    if (r0 === 0) return { codec: ch.codec, dict: null, data: whole, skip: 0, last, numValues: last ? ch.numValues : null };
+    const key = `${c}:${g}`;
+    let pages = this.pages.get(key);
+    if (!pages) {
+      try {
+        pages = scanPages(this.file, ch, this.leaf(c).isList);
+      } catch (e) {
+        throw this.failure(e, c, g);
+      }
+      this.pages.set(key, pages);
+    }
+    // the last page starting at or before row r0 (pages of unknown rows: from the chunk's start)
+    let from: PageStart | null = null;
+    for (const p of pages.pages) {
+      if (p.firstRow === null || p.firstRow > r0) break;
+      from = p;
+    }
+    if (from === null || from.firstRow === 0) return { codec: ch.codec, dict: null, data: whole, skip: r0, last, numValues: null };
+    return {
+      codec: ch.codec, dict: pages.dict, data: [from.start, ch.start + ch.length - from.start], skip: r0 - from.firstRow!, last, numValues: null,
+    };
   }
 
   countRest(): Promise<number> {
