@@ -18,6 +18,9 @@ import {
   type LeafDesc, type Values,
 } from './values.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+if (!LITTLE_ENDIAN) throw new Error('losseval reads Parquet on little-endian machines only');
+
 /** The largest uncompressed page accepted (DuckDB writes one page per column chunk). */
 export const MAX_PAGE_BYTES = 512 << 20;
 /** The most values (level entries) one page may hold. */
@@ -53,6 +56,10 @@ export class ColumnCursor {
   private defs: Uint8Array | null = null;
   private reps: Uint8Array | null = null;
   private values: Values | null = null;
+  /** PLAIN fixed-width values without nulls are not decoded: copied as bytes from the page */
+  private raw: Uint8Array | null = null;
+  private rawOff = 0;
+  private rawW = 0;
   /** position in the current page: entry e, value v */
   private e = 0;
   private v = 0;
@@ -179,7 +186,17 @@ export class ColumnCursor {
     if (this.reps) {
       for (let i = 0; i < n; i++) if (this.reps[i]! > d.maxRep) throw new ParquetFormatError(`repetition level ${this.reps[i]} above the column's maximum ${d.maxRep}`);
     }
-    this.values = this.decodeValues(encoding, page, p, end, present);
+    const w = rawWidth(d);
+    if (encoding === 'PLAIN' && w > 0 && this.defs === null) {
+      if (p + n * w > end) throw new ParquetFormatError(`${n} PLAIN ${d.physical} values need ${n * w} bytes, the page has ${end - p}`);
+      this.raw = page;
+      this.rawOff = p;
+      this.rawW = w;
+      this.values = null;
+    } else {
+      this.raw = null;
+      this.values = this.decodeValues(encoding, page, p, end, present);
+    }
     this.entries = n;
     this.e = 0;
     this.v = 0;
@@ -259,7 +276,11 @@ export class ColumnCursor {
       }
       const take = Math.min(count, this.entries - this.e);
       const vals = this.values!;
-      if (this.defs === null) {
+      if (this.raw !== null) {
+        const w = this.rawW, src = this.rawOff + this.v * w;
+        new Uint8Array(out.buffer, out.byteOffset + at * w, take * w).set(this.raw.subarray(src, src + take * w));
+        this.v += take;
+      } else if (this.defs === null) {
         o.set(vals.subarray(this.v, this.v + take), at);
         this.v += take;
       } else {
@@ -330,6 +351,17 @@ export class ColumnCursor {
     }
     if (len > maxLen) onLong(rowNo, len);
     return rows;
+  }
+}
+
+/** Bytes per value when PLAIN values of a flat column can be copied as they are (little-endian), else 0. */
+function rawWidth(d: LeafDesc): number {
+  if (d.maxRep !== 0 || d.decimalScale !== null) return 0;
+  switch (d.physical) {
+    case 'FLOAT': case 'INT32': return 4;
+    case 'DOUBLE': case 'INT64': return 8;
+    case 'FIXED_LEN_BYTE_ARRAY': return d.kind === 'f16' ? 2 : 0;
+    default: return 0;
   }
 }
 

@@ -18,8 +18,20 @@ export class ParquetPartError extends Error {
 
 const WINDOW = 4 << 20;
 
-function readRange(fd: number, start: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
+/**
+ * This thread's read window, reused from read to read: a part decodes its columns one at a time
+ * and nothing keeps a view of the window past the page it holds (values are copied out).
+ */
+let scratch = new Uint8Array(0);
+
+function readRange(fd: number, start: number, len: number, reuse = false): Uint8Array {
+  let out: Uint8Array;
+  if (reuse) {
+    if (scratch.length < len) scratch = new Uint8Array(Math.max(len, WINDOW));
+    out = scratch.subarray(0, len);
+  } else {
+    out = new Uint8Array(len);
+  }
   let got = 0;
   while (got < len) {
     const n = readSync(fd, out, got, len - got, start + got);
@@ -51,18 +63,40 @@ function pieceBytes(fd: number, col: ParquetPieceColumn): ChunkBytes {
       const p = pos - dictLen;
       if (p < 0 || p + len > dataLen) throw new Error(`internal: read of ${len} bytes at ${p} in ${dataLen}`);
       if (p >= wStart && p + len <= wStart + win.length) return win.subarray(p - wStart, p - wStart + len);
-      win = readRange(fd, dataStart + p, Math.max(len, Math.min(WINDOW, dataLen - p)));
+      win = readRange(fd, dataStart + p, Math.max(len, Math.min(WINDOW, dataLen - p)), true);
       wStart = p;
       return win.subarray(0, len);
     },
   };
 }
 
-export function decodeParquetPart(part: ParquetPart): ColumnSlice[] {
+/**
+ * Value arrays of flat columns, per column position, reused from chunk to chunk on this thread:
+ * a chunk's slices live only while it runs (fresh arrays per chunk cost page faults).
+ */
+const flatSpace: Values[][] = [];
+
+function flatValues(input: number, j: number, kind: ParquetPart['columns'][number]['desc']['kind'], n: number): Values {
+  const space = (flatSpace[input] ??= []);
+  let v = space[j];
+  const fresh = allocValues(kind, 0);
+  if (v === undefined || v.constructor !== fresh.constructor || v.length < n) {
+    v = allocValues(kind, n);
+    space[j] = v;
+  }
+  return v.subarray(0, n) as Values;
+}
+
+/**
+ * Decode a part's rows (of the chunk's input `input`). The flat columns' value arrays are this
+ * thread's reused space for that input: valid until the next call for it (the chunk runner uses
+ * them before it decodes another chunk).
+ */
+export function decodeParquetPart(part: ParquetPart, input: number): ColumnSlice[] {
   const R = part.rows;
   return part.columns.map((col, j) => {
     const kind = col.desc.kind;
-    const flat: Values | null = col.isList ? null : allocValues(kind, R * col.width);
+    const flat: Values | null = col.isList ? null : flatValues(input, j, kind, R * col.width);
     let nulls: Uint8Array | null = null;
     const list = col.isList ? new ListBuilder((n) => allocValues(kind, n), R, R * Math.max(1, col.width)) : null;
     let filled = 0;
