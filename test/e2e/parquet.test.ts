@@ -43,7 +43,8 @@ describe('fixtures from two writers read exactly the values of their CSV twin', 
   for (const [file, cols] of files) {
     it(`${file}: ${cols.join(' ')} row by row`, async () => {
       const list = cols.join(',');
-      const got = await ok(['-l', 'l1', '-r', 'none', '--pred-cols', list, '--target-cols', list, fix(file), fix('reg.csv')]);
+      // chunks of 29 rows: most start inside a row group (and a page), found by the page scan
+      const got = await ok(['-l', 'l1', '-r', 'none', '-j', '2', '--chunk-rows', '29', '--pred-cols', list, '--target-cols', list, fix(file), fix('reg.csv')]);
       const want = [cols.map((c) => `l1:${c}`).join(',')];
       for (const row of twinRows.slice(1)) {
         const f = row.split(',');
@@ -293,6 +294,23 @@ describe('Parquet errors (CLI)', () => {
     expect(h.uncompressed_page_size).toBeLessThan(1 << 20);
     const p = damaged('bomb.parquet', b);
     await expectFailure(args(p), 1, new RegExp(`^losseval: error: ${p}: column "x": row group 1 of 1: page claims 2147483647 uncompressed bytes; at most 536870912 are supported$`));
+  });
+  it('only the selected columns are read: a damaged unselected column chunk does not matter', async () => {
+    const p = join(dir, 'two-cols.parquet');
+    const x = Float64Array.from({ length: 50 }, (_, i) => i / 4);
+    parquetWriteFile({ filename: p, codec: 'UNCOMPRESSED', columnData: [
+      { name: 'x', data: x, type: 'DOUBLE', nullable: false, encoding: 'PLAIN' },
+      { name: 'y', data: x, type: 'DOUBLE', nullable: false, encoding: 'PLAIN' },
+    ] });
+    const b = readFileSync(p);
+    const meta = parquetMetadata(b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer);
+    const y = meta.row_groups[0]!.columns[1]!.meta_data!;
+    b.fill(0xee, Number(y.data_page_offset), Number(y.data_page_offset) + Number(y.total_compressed_size));
+    writeFileSync(p, b);
+    expect(await ok(['-l', 'mse', '-r', 'sum', '--pred-cols', 'x', '--target-cols', 'x', p])).toBe('0\n');
+    const r = await runInProcess(['-l', 'mse', '--pred-cols', 'x', '--target-cols', 'y', p]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^losseval: error: ${p}: column "y": row group 1 of 1: corrupt page header at byte 0 of the column chunk`));
   });
   it('no temporary spool is left behind after a damaged file on stdin', async () => {
     const before = readdirSync('/tmp').filter((f) => f.endsWith('.parquet') && f.startsWith('losseval-')).length;
