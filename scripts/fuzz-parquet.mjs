@@ -15,9 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
-const { parseCommandLine } = await dist('cli/program.js');
-const { run } = await dist('run.js');
-const { formatError } = await dist('errors.js');
+const { runCli } = await dist('cli/cli.js');
 
 const arg = (name, d) => {
   const i = process.argv.indexOf(name);
@@ -60,15 +58,15 @@ for (let k = 0; k < count; k++) {
   let timer;
   const hang = new Promise((res) => { timer = setTimeout(() => res('hang'), 20_000); });
   const go = (async () => {
-    try {
-      const cmd = parseCommandLine(args, false, () => {});
-      await run(cmd.config, { stdin: new PassThrough().end(), stdout: new PassThrough(), stderr: new PassThrough(), stderrIsTTY: false });
-      return 'ok';
-    } catch (e) {
-      const fe = formatError(e);
-      if (fe.bug || /worker failed|internal/.test(fe.text)) return `bug: ${fe.text.slice(0, 400)}`;
-      return fe.text.replace(/\d+/g, 'N').replace(work, '<dir>').slice(0, 140);
-    }
+    let err = '';
+    const stderr = new PassThrough();
+    stderr.on('data', (d) => { err += d; });
+    const code = await runCli(args, { stdin: new PassThrough().end(), stdout: new PassThrough().resume(), stderr, stderrIsTTY: false });
+    await new Promise((r) => setImmediate(r));
+    if (code === 0) return 'ok';
+    const line = err.trim().split('\n').pop() ?? '';
+    if (/internal error|worker failed|internal:/.test(err) || !line.startsWith('losseval: error: ')) return `bug: ${err.slice(0, 400)}`;
+    return line.replace(/\d+/g, 'N').replace(work, '<dir>').slice(0, 140);
   })();
   verdict = await Promise.race([go, hang]);
   clearTimeout(timer);

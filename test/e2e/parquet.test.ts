@@ -3,7 +3,7 @@
  * (DuckDB and hyparquet-writer fixtures from scripts/make-parquet.mjs; files written here),
  * row groups, pages, encodings, codecs, worker count and chunk size; lists and struct leaves;
  * `-o rows.parquet`; and the error contract for unsupported types and damaged files.
- * Computation runs in-process (test/helpers/inproc.ts); the CLI contract by spawning it.
+ * Runs the CLI in-process (test/helpers/cli.ts), and spawns it once for a real pipe on stdin.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
@@ -14,7 +14,6 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { ROOT, expectFailure, losseval, workdir } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/inproc.js';
 import { exactMean, exactSum } from '../helpers/exact.js';
 import { mulberry32 as rng } from '../helpers/rng.js';
 
@@ -22,7 +21,7 @@ const FIX = join(ROOT, 'test', 'fixtures', 'parquet');
 const fix = (f: string): string => join(FIX, f);
 
 async function ok(args: string[], stdin?: Buffer): Promise<string> {
-  const r = await runInProcess(args, stdin);
+  const r = await losseval(args, stdin ? { stdin } : {});
   expect(r.stderr.replace(/^losseval: warning: .*\n/gm, '')).toBe('');
   expect(r.code).toBe(0);
   return r.stdout;
@@ -157,16 +156,16 @@ describe('generated Parquet: mean and sum bit-identical to the exact reference a
     writeFileSync(join(dir, 'nulls.csv'), csv({ pn, a: targets.a }));
     for (const policy of ['omit', 'propagate']) {
       const args = ['-l', 'l1', '--nan-policy', policy, '--pred-cols', 'pn', '--target-cols', 'a'];
-      const want = await runInProcess([...args, join(dir, 'nulls.csv')]);
-      expect(await runInProcess([...args, '-j', '2', '--chunk-rows', '5', join(dir, 'nulls.parquet')])).toEqual(want);
+      const want = await losseval([...args, join(dir, 'nulls.csv')]);
+      expect(await losseval([...args, '-j', '2', '--chunk-rows', '5', join(dir, 'nulls.parquet')])).toEqual(want);
     }
-    const raise = await runInProcess(['-l', 'l1', '--nan-policy', 'raise', '--pred-cols', 'pn', '--target-cols', 'a', join(dir, 'nulls.parquet')]);
+    const raise = await losseval(['-l', 'l1', '--nan-policy', 'raise', '--pred-cols', 'pn', '--target-cols', 'a', join(dir, 'nulls.parquet')]);
     expect(raise.code).toBe(1);
     expect(raise.stderr).toMatch(/nulls\.parquet: row 5, column "pn": /);
   });
   it('different row counts are the usual error', async () => {
     writeParquet(join(dir, 'short.parquet'), { a: targets.a.subarray(0, 100), b: targets.b.subarray(0, 100) }, { rowGroupSize: 30, pageSize: 1000 });
-    const r = await runInProcess(['-l', 'l1', join(dir, 'preds.csv'), join(dir, 'short.parquet')]);
+    const r = await losseval(['-l', 'l1', join(dir, 'preds.csv'), join(dir, 'short.parquet')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`losseval: error: row counts differ: ${join(dir, 'preds.csv')} has ${N} rows but ${join(dir, 'short.parquet')} has 100 rows\n`);
   });
@@ -212,7 +211,7 @@ describe('Parquet errors (CLI)', () => {
       new RegExp(`^losseval: error: ${gz}: a gzip-compressed Parquet file is not read: Parquet compresses its own pages`));
   });
   it('standard input is spooled: the CLI reads a piped Parquet file', async () => {
-    const r = await losseval(['-l', 'l1,mse', '-', join(dir, 'targets-rg7.parquet')], { stdin: readFileSync(join(dir, 'preds-rg7.parquet')) });
+    const r = await losseval(['-l', 'l1,mse', '-', join(dir, 'targets-rg7.parquet')], { stdin: readFileSync(join(dir, 'preds-rg7.parquet')), spawn: true });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(reference('mean'));
   });
@@ -308,7 +307,7 @@ describe('Parquet errors (CLI)', () => {
     b.fill(0xee, Number(y.data_page_offset), Number(y.data_page_offset) + Number(y.total_compressed_size));
     writeFileSync(p, b);
     expect(await ok(['-l', 'mse', '-r', 'sum', '--pred-cols', 'x', '--target-cols', 'x', p])).toBe('0\n');
-    const r = await runInProcess(['-l', 'mse', '--pred-cols', 'x', '--target-cols', 'y', p]);
+    const r = await losseval(['-l', 'mse', '--pred-cols', 'x', '--target-cols', 'y', p]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^losseval: error: ${p}: column "y": row group 1 of 1: corrupt page header at byte 0 of the column chunk`));
   });
