@@ -6,7 +6,7 @@
  * Runs the CLI in-process (test/helpers/cli.ts), and spawns it once for a real pipe on stdin.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
@@ -16,6 +16,7 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { ROOT, expectFailure, losseval, workdir } from '../helpers/cli.js';
 import { exactMean, exactSum } from '../helpers/exact.js';
 import { mulberry32 as rng } from '../helpers/rng.js';
+import { evaluate } from '../../dist/index.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'parquet');
 const fix = (f: string): string => join(FIX, f);
@@ -168,6 +169,18 @@ describe('generated Parquet: mean and sum bit-identical to the exact reference a
     const r = await losseval(['-l', 'l1', join(dir, 'preds.csv'), join(dir, 'short.parquet')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`losseval: error: row counts differ: ${join(dir, 'preds.csv')} has ${N} rows but ${join(dir, 'short.parquet')} has 100 rows\n`);
+  });
+});
+
+describe('evaluate() reads Parquet paths and byte streams (spooled)', () => {
+  it('as the CLI does', async () => {
+    const opts = { loss: ['l1', 'mse'], predCols: 'pa,pb', targetCols: 'a,b' } as const;
+    const fromPath = await evaluate({ ...opts, preds: join(dir, 'both.parquet') });
+    const fromStream = await evaluate({ ...opts, preds: createReadStream(join(dir, 'both.parquet')) });
+    const want = reference('mean').trimEnd().split('\n').map((l) => Number(l.split('\t')[1]));
+    expect(fromPath.losses.map((l) => l.value)).toEqual(want);
+    expect(fromStream.losses.map((l) => l.value)).toEqual(want);
+    expect(fromPath.inputs[0]!.format).toBe('parquet');
   });
 });
 
