@@ -66,7 +66,7 @@ for (let k = 0; k < count; k++) {
     if (code === 0) return 'ok';
     const line = err.trim().split('\n').pop() ?? '';
     if (/internal error|worker failed|internal:/.test(err) || !line.startsWith('losseval: error: ')) return `bug: ${err.slice(0, 400)}`;
-    return line.replace(/\d+/g, 'N').replace(work, '<dir>').slice(0, 140);
+    return line.replace(work, '<dir>').replace(/\d+/g, 'N').slice(0, 140);
   })();
   verdict = await Promise.race([go, hang]);
   clearTimeout(timer);
