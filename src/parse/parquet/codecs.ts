@@ -10,7 +10,7 @@
 import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
 import { snappyUncompressor } from 'hysnappy';
 import { decompress as zstdDecompress } from 'fzstd';
-import { decompressLz4, decompressLz4Raw } from 'hyparquet-compressors';
+import { decompressLz4, decompressLz4Raw } from 'hyparquet-compressors/src/lz4.js';
 import { ParquetFormatError } from './errors.js';
 
 export const SUPPORTED_CODECS: ReadonlySet<string> = new Set([
