@@ -150,8 +150,8 @@ class ParquetTable implements Table {
   /**
    * Chunks of exactly `rowsPerChunk` rows as ParquetParts: byte ranges per row group piece, read
    * and decoded where the chunk runs. With `bytesPerChunk` (this is the run's only input and no
-   * --chunk-rows was given) chunks are larger: about FREE_VALUES values, so a task decodes whole
-   * pages and row groups; the size never changes a result.
+   * --chunk-rows was given) the table sizes its chunks: whole row groups up to about FREE_VALUES
+   * values, so no page is decoded twice; the size never changes a result.
    */
   async *chunks(selected: readonly number[], rowsPerChunk: number, bytesPerChunk: number | null = null): AsyncIterable<TablePart> {
     this.check(selected);
@@ -166,7 +166,7 @@ class ParquetTable implements Table {
     let g = 0;
     let at = 0; // next row within row group g
     while (this.rowsYielded < this.footer.rows) {
-      const R = Math.min(per, this.footer.rows - this.rowsYielded);
+      const R = bytesPerChunk !== null ? this.selfSized(g, at, per) : Math.min(per, this.footer.rows - this.rowsYielded);
       const pieces: ParquetPiece[] = [];
       for (let filled = 0; filled < R;) {
         while (at === groups[g]!.rows) {
@@ -189,6 +189,23 @@ class ParquetTable implements Table {
       this.rowsYielded += R;
       yield { rows: R, part, transfer: [] };
     }
+  }
+
+  /**
+   * A self-sized chunk from row `at` of row group g: whole row groups up to `per` rows (at least
+   * one), so no page is decoded twice; a row group of more than 2·per rows in pieces of `per`.
+   */
+  private selfSized(g: number, at: number, per: number): number {
+    const groups = this.footer.rowGroups;
+    while (g < groups.length && at === groups[g]!.rows) {
+      g++;
+      at = 0;
+    }
+    const first = groups[g]!.rows - at;
+    if (at > 0 || first > 2 * per) return Math.min(per, first);
+    let rows = first;
+    for (let k = g + 1; k < groups.length && rows + groups[k]!.rows <= per; k++) rows += groups[k]!.rows;
+    return rows;
   }
 
   /** Where rows [r0, r1) of column c in row group g are. */
