@@ -40,6 +40,26 @@ export interface ChunkMeta {
   readonly rows: number;
 }
 
+/**
+ * The value of an RLE run that starts the levels and covers all `n` of them, else -1: a page
+ * whose levels are all one value (every value present, or every row a new one) needs no array.
+ */
+function singleRun(b: Uint8Array, pos: number, end: number, width: number, n: number): number {
+  let h = 0, shift = 0, byte = 0x80;
+  while (byte & 0x80) {
+    if (pos >= end || shift > 28) return -1;
+    byte = b[pos++]!;
+    h += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  }
+  if (h % 2 === 1 || h / 2 < n) return -1;
+  const bytes = (width + 7) >> 3;
+  if (pos + bytes > end) return -1;
+  let v = 0;
+  for (let k = 0; k < bytes; k++) v += b[pos + k]! * 2 ** (8 * k);
+  return v;
+}
+
 /** Bits needed for levels up to `max`. */
 function bitWidth(max: number): number {
   return max === 0 ? 0 : 32 - Math.clz32(max);
@@ -120,20 +140,22 @@ export class ColumnCursor {
         const n = checkCount(ph.num_values, 'data page');
         const page = decompress(this.meta.codec, raw, usize);
         let p = 0;
-        const levels = (max: number, enc: string | undefined, what: string): Uint8Array | null => {
+        const levels = (max: number, enc: string | undefined, what: string, trivial: number): Uint8Array | null => {
           if (max === 0) return null;
           if (enc !== 'RLE') throw new ParquetFormatError(`${what} levels in ${enc ?? 'an unknown encoding'}; only RLE is supported`);
           if (p + 4 > page.length) throw new ParquetFormatError(`${what} levels run past the page`);
           const len = page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16) | (page[p + 3]! * 2 ** 24);
           p += 4;
           if (p + len > page.length) throw new ParquetFormatError(`${what} levels of ${len} bytes run past the page`);
-          const out = new Uint8Array(n);
-          readHybrid(page, p, p + len, bitWidth(max), out, n);
+          const at = p;
           p += len;
+          if (singleRun(page, at, at + len, bitWidth(max), n) === trivial) return null;
+          const out = new Uint8Array(n);
+          readHybrid(page, at, at + len, bitWidth(max), out, n);
           return out;
         };
-        this.reps = levels(d.maxRep, ph.repetition_level_encoding, 'repetition');
-        this.defs = levels(d.maxDef, ph.definition_level_encoding, 'definition');
+        this.reps = levels(d.maxRep, ph.repetition_level_encoding, 'repetition', 0);
+        this.defs = levels(d.maxDef, ph.definition_level_encoding, 'definition', d.maxDef);
         this.startPage(n, ph.encoding, page, p, page.length);
         return true;
       }
@@ -145,14 +167,15 @@ export class ColumnCursor {
         if (!Number.isSafeInteger(rl) || !Number.isSafeInteger(dl) || rl < 0 || dl < 0 || rl + dl > csize) {
           throw new ParquetFormatError(`data page v2 with level lengths ${rl} + ${dl} in ${csize} bytes`);
         }
-        const levels = (max: number, at: number, len: number): Uint8Array | null => {
+        const levels = (max: number, at: number, len: number, trivial: number): Uint8Array | null => {
           if (max === 0) return null;
+          if (singleRun(raw, at, at + len, bitWidth(max), n) === trivial) return null;
           const out = new Uint8Array(n);
           readHybrid(raw, at, at + len, bitWidth(max), out, n);
           return out;
         };
-        this.reps = levels(d.maxRep, 0, rl);
-        this.defs = levels(d.maxDef, rl, dl);
+        this.reps = levels(d.maxRep, 0, rl, 0);
+        this.defs = levels(d.maxDef, rl, dl, d.maxDef);
         const body = raw.subarray(rl + dl);
         const bodySize = usize - rl - dl;
         if (bodySize < 0) throw new ParquetFormatError(`data page v2 with level lengths ${rl} + ${dl} in ${usize} uncompressed bytes`);
