@@ -225,10 +225,15 @@ function checkWidths(config: RunConfig, defs: readonly LossDef[], plan: Plan, wh
   }
 }
 
-/** Default chunk size: about 128 Ki values per chunk, at most 64 Ki rows. */
-function defaultChunkRows(widths: number[][]): number {
+/**
+ * Default chunk size: about 128 Ki values per chunk, at most 64 Ki rows. When every input is
+ * Parquet, about 1 Mi values: a chunk that starts inside a page decompresses that page again,
+ * so fewer, larger chunks waste less (the workers decode them; only byte ranges cross threads).
+ */
+function defaultChunkRows(widths: number[][], allParquet = false): number {
   let values = 0;
   for (const ws of widths) for (const w of ws) values += w;
+  if (allParquet) return Math.max(1, Math.floor((1 << 20) / Math.max(1, values)));
   return Math.max(1, Math.min(65536, Math.floor(131072 / Math.max(1, values))));
 }
 
@@ -357,7 +362,7 @@ async function runTables(
   const rowsAsCsv = config.reduction === 'none' && !toCaller && rowOutputFormat(config.output) === 'csv';
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
   checkWidths(config, defs, plan, tables[0]!.name);
-  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
+  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths, tables.every((t) => t.format === 'parquet'));
   const single = tables.length === 1 && tables[0]!.format === 'csv';
   // one Parquet input (without --chunk-rows) sizes its own chunks too: see ParquetTable.chunks
   const selfSized = tables.length === 1 && tables[0]!.format === 'parquet';
