@@ -136,7 +136,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
     .option('-j, --workers <N>', `worker threads (default: available parallelism; at most ${WORKERS_PER_CPU} per available CPU, and never more than the input has chunks)`, positiveInt('--workers'))
-    .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; else about 128 Ki values)', positiveInt('--chunk-rows'))
+    .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; only Parquet inputs, about 1 Mi values; else about 128 Ki values)', positiveInt('--chunk-rows'))
     .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt('--chunk-bytes'))
     .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt('--max-row-bytes'))
     .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv, .arrow or .parquet file (atomically) instead of stdout')
