@@ -8,7 +8,7 @@
  */
 import type { ByteSource } from '../source.js';
 import type { ColumnInfo } from '../columns.js';
-import type { Table, TablePart } from '../table.js';
+import type { Table, TablePart, TableSource } from '../table.js';
 import type { ParquetColumnPart, ParquetPart, ParquetPiece, ParquetPieceColumn } from '../../types.js';
 import { DataError, UsageError } from '../../errors.js';
 import { ColumnCursor, ListBuilder } from '../../parse/parquet/column.js';
@@ -57,18 +57,22 @@ class ParquetTable implements Table {
   private rowsYielded = 0;
   private readonly pages = new Map<string, ChunkPages>();
 
-  constructor(readonly source: ByteSource, private readonly file: RandomAccess, private readonly footer: ParquetFooter) {
-    this.name = source.name;
+  readonly source: TableSource;
+  /** Bytes of the column chunks handed out so far, pro rata by rows (the workers do the reading). */
+  private planned = 0;
+
+  constructor(private readonly input: ByteSource, private readonly file: RandomAccess, private readonly footer: ParquetFooter) {
+    // progress counts the main thread's reads (footer, page headers) and the chunks handed out
+    this.source = {
+      name: input.name, gzip: input.gzip, size: input.size ?? file.size, close: () => input.close(), finish: () => input.finish(),
+      bytesRead: () => Math.min(file.size, file.bytesRead() + Math.round(this.planned)),
+    };
+    this.name = input.name;
     this.columns = footer.leaves.map((l) => ({ name: l.name, width: l.isList ? null : 1 }));
   }
 
-  /** Progress: bytes read from the file. */
-  bytesRead(): number {
-    return this.file.bytesRead();
-  }
-
   close(): Promise<void> {
-    this.source.close();
+    this.input.close();
     this.file.close();
     return Promise.resolve();
   }
@@ -175,6 +179,7 @@ class ParquetTable implements Table {
         }
         const rg = groups[g]!;
         const take = Math.min(R - filled, rg.rows - at);
+        for (const c of selected) this.planned += (rg.columns[c]!.length * take) / rg.rows;
         pieces.push({
           rowGroup: g, rowGroupRows: rg.rows, rows: take,
           columns: selected.map((c) => this.pieceColumn(c, g, at, at + take)),
