@@ -5,7 +5,7 @@
 //   node bench/run.mjs            10 M rows, 5 runs per measurement (medians)
 //   node bench/run.mjs --quick    1 M rows, 3 runs (for iterating)
 //   node bench/run.mjs --large    also 100 M rows (Arrow 800 MB, CSV ~2.4 GB under /tmp)
-//   options: --runs N, --rows N, --ce-rows N, --only csv1,csv2,arrow,exact,scale,ce,
+//   options: --runs N, --rows N, --ce-rows N, --only csv1,csv2,arrow,parquet,exact,scale,ce,
 //            --no-duckdb, --json FILE
 //
 // Data is generated deterministically under /tmp/losseval-bench (cached; see bench/gen.mjs).
@@ -19,7 +19,7 @@
 // Exit status: 1 when a printed value is wrong (exact references, -j 1 vs -j 2, DuckDB and the
 // floors within 1e-9 relative), 0 otherwise: a missed speed target is reported, never fatal.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, statSync, mkdtempSync, rmSync, renameSync } from 'node:fs';
 import { cpus, availableParallelism, totalmem, tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,8 +209,8 @@ const machine = {
 const sizes = [...new Set([1e6, N, ...(LARGE ? [1e8] : [])])].sort((a, b) => a - b);
 const regData = {};
 for (const n of sizes) {
-  if (!(want('csv1') || want('csv2') || want('arrow') || want('scale')) && n !== N) continue;
-  if (!(want('csv1') || want('csv2') || want('arrow') || want('scale'))) break;
+  if (!(want('csv1') || want('csv2') || want('arrow') || want('scale') || want('parquet')) && n !== N) continue;
+  if (!(want('csv1') || want('csv2') || want('arrow') || want('scale') || want('parquet'))) break;
   regData[n] = await regression(n);
 }
 
@@ -266,6 +266,37 @@ if (want('arrow')) {
   const r = await measure(c);
   caseRows.push(...r);
   targets.push({ what: `two Arrow files, ${lbl(N)} rows: losseval ≤ 1.3 × floor (read + naive sum)`, num: r[0], den: r[2], max: 1.3 });
+}
+
+if (want('parquet')) {
+  // one Parquet file with the CSV's two columns as DOUBLE (written by DuckDB: OPTIONAL, PLAIN, snappy,
+  // 122 880-row groups); made once from both-N.csv and cached beside it; needs DuckDB
+  const d = regData[N];
+  const pq = join(DIR, `both-${lbl(N)}.parquet`);
+  if (duck && !existsSync(pq)) {
+    process.stderr.write(`writing ${pq} … `);
+    const g = await runNode([join(here, 'duckdb-query.mjs'),
+      `COPY (SELECT "pred"::DOUBLE AS "pred", "target"::DOUBLE AS "target" FROM read_csv('${d.paths.both}')) TO '${pq}.tmp' (FORMAT parquet, COMPRESSION snappy)`]);
+    if (g.status !== 0) fail(`writing ${pq}: ${g.stderr.trim().slice(-300)}`);
+    else renameSync(pq + '.tmp', pq);
+    process.stderr.write('done\n');
+  }
+  if (existsSync(pq)) {
+    const c = {
+      id: 'parquet', title: `l1, one Parquet file (2 DOUBLE columns, snappy), ${lbl(N)} rows`, rows: N, values: 2 * N, bytes: bytesOf([pq]),
+      tools: [
+        losseval('losseval', ['-l', 'l1', '--target-cols', 'target', pq], exactly(d.csv.mean, 'mean')),
+        losseval('losseval -j 1', ['-l', 'l1', '-j', '1', '--target-cols', 'target', pq], exactly(d.csv.mean, 'mean')),
+        duckdb(`SELECT avg(abs(pred - target)) FROM read_parquet('${pq}')`, d.csv.mean),
+        floorRead([pq]),
+      ],
+    };
+    const r = await measure(c);
+    caseRows.push(...r);
+    targets.push({ what: `one Parquet file, ${lbl(N)} rows: losseval ≤ 1.0 × DuckDB`, num: r[0], den: r[2], max: 1.0 });
+  } else {
+    process.stderr.write(`parquet case skipped: no ${pq} (DuckDB writes it: ${duck ? 'it failed' : DUCK_MISSING})\n`);
+  }
 }
 
 let kern = null;

@@ -18,7 +18,7 @@ import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/reg
 import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
-import { checkWritableDir, openRowSink, type RowSink } from './write/rows.js';
+import { checkWritableDir, openRowSink, rowOutputFormat, type RowSink } from './write/rows.js';
 import { ProgressLine, progressOf, type OnProgress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
 
@@ -225,10 +225,15 @@ function checkWidths(config: RunConfig, defs: readonly LossDef[], plan: Plan, wh
   }
 }
 
-/** Default chunk size: about 128 Ki values per chunk, at most 64 Ki rows. */
-function defaultChunkRows(widths: number[][]): number {
+/**
+ * Default chunk size: about 128 Ki values per chunk, at most 64 Ki rows. When every input is
+ * Parquet, about 1 Mi values: a chunk that starts inside a page decompresses that page again,
+ * so fewer, larger chunks waste less (the workers decode them; only byte ranges cross threads).
+ */
+function defaultChunkRows(widths: number[][], allParquet = false): number {
   let values = 0;
   for (const ws of widths) for (const w of ws) values += w;
+  if (allParquet) return Math.max(1, Math.floor((1 << 20) / Math.max(1, values)));
   return Math.max(1, Math.min(65536, Math.floor(131072 / Math.max(1, values))));
 }
 
@@ -354,12 +359,14 @@ async function runTables(
   const widths: number[][] = [];
   for (let i = 0; i < tables.length; i++) widths.push(await tables[i]!.widths(sel.fields[i]!));
   const toCaller = config.reduction === 'none' && config.output === null && hooks.rowSink !== undefined;
-  const rowsAsCsv = config.reduction === 'none' && !toCaller && (config.output === null || !/\.(arrow|feather|ipc)$/i.test(config.output));
+  const rowsAsCsv = config.reduction === 'none' && !toCaller && rowOutputFormat(config.output) === 'csv';
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
   checkWidths(config, defs, plan, tables[0]!.name);
-  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths);
+  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths, tables.every((t) => t.format === 'parquet'));
   const single = tables.length === 1 && tables[0]!.format === 'csv';
-  const byBytes = config.chunkRows === null && single ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES) : null;
+  // one Parquet input (without --chunk-rows) sizes its own chunks too: see ParquetTable.chunks
+  const selfSized = tables.length === 1 && tables[0]!.format === 'parquet';
+  const byBytes = config.chunkRows === null && (single || selfSized) ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES) : null;
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;

@@ -32,7 +32,77 @@ export interface ArrowPart {
   readonly slices: readonly ColumnSlice[];
 }
 
-export type InputPart = CsvPart | ArrowPart;
+/** How one Parquet leaf column's physical values become numbers (read/parquet/schema.ts makes it). */
+export interface LeafDesc {
+  /** Parquet physical type: BOOLEAN, INT32, INT64, FLOAT, DOUBLE, FIXED_LEN_BYTE_ARRAY, BYTE_ARRAY. */
+  readonly physical: string;
+  /** FIXED_LEN_BYTE_ARRAY width in bytes (else 0). */
+  readonly typeLength: number;
+  /** Kind of the decoded typed array (DECIMAL: f64, BOOLEAN: u8, FLOAT16: f16). */
+  readonly kind: NumericKind;
+  /** DECIMAL: value = unscaled / 10^scale, rounded once to float64; null otherwise. */
+  readonly decimalScale: number | null;
+  readonly maxDef: number;
+  /** 0 (one value per row) or 1 (a list per row). */
+  readonly maxRep: number;
+  /** Lists: the definition level of the repeated node (a slot exists at ≥ this level). */
+  readonly repDef: number;
+}
+
+/** One selected Parquet column of a ParquetPart. */
+export interface ParquetColumnPart {
+  readonly desc: LeafDesc;
+  /** For messages. */
+  readonly column: string;
+  readonly isList: boolean;
+  /** Values per row (lists: the length of the first non-null row, at 1-based row `widthRow`). */
+  readonly width: number;
+  readonly widthRow: number;
+}
+
+/** Where one column's rows of one ParquetPiece are: absolute byte ranges in the file. */
+export interface ParquetPieceColumn {
+  readonly codec: string;
+  /** The column chunk's dictionary page, [start, length], or null. */
+  readonly dict: readonly [number, number] | null;
+  /** The data pages to decode, [start, length]: from the page holding the piece's first row. */
+  readonly data: readonly [number, number];
+  /** Rows to skip at the start of `data`. */
+  readonly skip: number;
+  /** `data` reaches the column chunk's end and the piece its row group's: check nothing is left. */
+  readonly last: boolean;
+  /** `data` is the whole column chunk: also check its value count (else null). */
+  readonly numValues: number | null;
+}
+
+/** Rows of one row group within a ParquetPart. */
+export interface ParquetPiece {
+  /** 0-based, for messages. */
+  readonly rowGroup: number;
+  readonly rowGroupRows: number;
+  readonly rows: number;
+  readonly columns: readonly ParquetPieceColumn[];
+}
+
+/**
+ * Rows of one Parquet input for one chunk, as byte ranges: read and decoded in the worker. The
+ * descriptor is the main thread's (worker threads share the process's descriptors; it stays open
+ * until every chunk has run).
+ */
+export interface ParquetPart {
+  readonly kind: 'parquet';
+  readonly fd: number;
+  /** For messages: the file name and its number of row groups. */
+  readonly file: string;
+  readonly rowGroups: number;
+  /** 1-based row number in the file of the chunk's first row. */
+  readonly firstRow: number;
+  readonly rows: number;
+  readonly columns: readonly ParquetColumnPart[];
+  readonly pieces: readonly ParquetPiece[];
+}
+
+export type InputPart = CsvPart | ArrowPart | ParquetPart;
 
 
 export type NumericKind = 'f16' | 'f32' | 'f64' | 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64';

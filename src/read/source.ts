@@ -1,7 +1,8 @@
 /**
  * Open an input (a path or `-` for stdin), look at its first bytes and tell
  * its format: gzip is unwrapped (by magic bytes, not by extension), then Arrow
- * IPC file / stream magic, else CSV.
+ * IPC file / stream magic, Parquet's `PAR1` (its end magic is checked when the
+ * footer is read), else CSV.
  */
 import { promises as fsp } from 'node:fs';
 import { createGunzip } from 'node:zlib';
@@ -9,7 +10,7 @@ import { Readable } from 'node:stream';
 import { UsageError, DataError } from '../errors.js';
 import { concat, readHead, replay } from './bytes.js';
 
-export type InputFormat = 'csv' | 'arrow-file' | 'arrow-stream';
+export type InputFormat = 'csv' | 'arrow-file' | 'arrow-stream' | 'parquet';
 
 export interface ByteSource {
   /** Name used in messages: the path as given, or `<stdin>`. */
@@ -37,6 +38,10 @@ export function sniffFormat(head: Uint8Array): InputFormat {
       head[3] === 0x4f && head[4] === 0x57 && head[5] === 0x31) return 'arrow-file';
   // IPC stream: continuation marker 0xFFFFFFFF followed by a metadata length
   if (head.length >= 8 && head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff) return 'arrow-stream';
+  // "PAR1", then binary page data; a CSV header that starts with the name PAR1 goes on with a
+  // delimiter or a line end (or ends there)
+  if (head.length >= 5 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31 &&
+      ![0x2c, 0x09, 0x3b, 0x7c, 0x20, 0x0a, 0x0d].includes(head[4]!)) return 'parquet';
   return 'csv';
 }
 
@@ -127,9 +132,16 @@ export async function openStream(
     head = concat(parts, HEAD);
     stream = replay(parts, 0, git, first.done);
   }
+  const format = sniffFormat(head);
+  if (gzip && format === 'parquet') {
+    gunzip?.destroy();
+    if (name !== '<stdin>') raw.destroy?.();
+    throw new UsageError(`${name}: a gzip-compressed Parquet file is not read: Parquet compresses its own pages ` +
+      '(snappy, gzip, zstd… inside the file), so a whole-file gzip around it is not a Parquet input; gunzip it first');
+  }
   const close = (): void => {
     gunzip?.destroy();
     if (name !== '<stdin>') raw.destroy?.();
   };
-  return { name, path, format: sniffFormat(head), gzip, size, stream, bytesRead: () => consumed, close, finish };
+  return { name, path, format, gzip, size, stream, bytesRead: () => consumed, close, finish };
 }

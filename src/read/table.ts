@@ -25,7 +25,7 @@ export interface Table {
   readonly source: TableSource;
   readonly name: string;
   /** `memory`: arrays a library caller passed to evaluate(). */
-  readonly format: 'csv' | 'arrow' | 'memory';
+  readonly format: 'csv' | 'arrow' | 'parquet' | 'memory';
   readonly columns: readonly ColumnInfo[];
   /** Values per row of each selected column (Arrow List columns: read from the data). */
   widths(selected: readonly number[]): Promise<number[]>;
@@ -61,6 +61,11 @@ function defaultDelimiter(name: string): number {
 
 export async function openTable(source: ByteSource, dialect: CsvDialect): Promise<Table> {
   if (source.format === 'csv') return openCsvTable(source, dialect);
+  if (source.format === 'parquet') {
+    // hyparquet and the codecs: loaded only for Parquet inputs
+    const { openParquetTable } = await import('./parquet/table.js');
+    return openParquetTable(source);
+  }
   return openArrowTable(source);
 }
 

@@ -1,6 +1,6 @@
 /**
- * Reduction none: per-row losses in input order, as CSV (stdout or a file) or
- * an Arrow IPC file. Files are written under a temporary name and renamed at
+ * Reduction none: per-row losses in input order, as CSV (stdout or a file), an
+ * Arrow IPC file or a Parquet file. Files are written under a temporary name and renamed at
  * the end, so a failed run leaves nothing behind; stdout is spooled to a
  * temporary file and copied out only when the run succeeded (no partial
  * output on stdout either).
@@ -15,8 +15,15 @@ import type { ArrowRowWriter } from './arrow.js';
 import { DataError, UsageError } from '../errors.js';
 import { trackTempFile, untrackTempFile } from '../cleanup.js';
 
+/** The format of per-row output to `path` (by its extension; null: stdout, as CSV). */
+export function rowOutputFormat(path: string | null): 'csv' | 'arrow' | 'parquet' {
+  if (path !== null && /\.(arrow|feather|ipc)$/i.test(path)) return 'arrow';
+  if (path !== null && /\.parquet$/i.test(path)) return 'parquet';
+  return 'csv';
+}
+
 export interface RowSink {
-  readonly format: 'csv' | 'arrow';
+  readonly format: 'csv' | 'arrow' | 'parquet';
   writeCsv(bytes: Uint8Array): Promise<void>;
   writeColumns(columns: readonly Float64Array[], rows: number): Promise<void>;
   /** Make the output visible: rename into place, or copy the spool to stdout. */
@@ -96,7 +103,7 @@ export async function openRowSink(
   header: readonly string[],
   stdout: NodeJS.WritableStream,
 ): Promise<RowSink> {
-  const isArrow = output !== null && /\.(arrow|feather|ipc)$/i.test(output);
+  const format = rowOutputFormat(output);
   const temp = output === null ? join(tmpdir(), `losseval-${process.pid}-${randomBytes(4).toString('hex')}.csv`) : tempNameBeside(output);
   let done = false;
   trackTempFile(temp);
@@ -110,16 +117,19 @@ export async function openRowSink(
     throw new UsageError(`${output ?? temp}: cannot write (${(e as Error).message})`);
   };
   if (output !== null) await checkWritableDir(output);
-  if (isArrow) {
+  if (format !== 'csv') {
     let w: ArrowRowWriter;
-    const { createArrowFileWriter } = await import('./arrow.js');
+    // each writer's library is loaded only for its own output
+    const create = format === 'arrow'
+      ? (await import('./arrow.js')).createArrowFileWriter
+      : (await import('./parquet.js')).createParquetFileWriter;
     try {
-      w = await createArrowFileWriter(temp, [...header]);
+      w = await create(temp, [...header]);
     } catch (e) {
       return openError(e);
     }
     return {
-      format: 'arrow',
+      format,
       writeCsv: () => Promise.reject(new Error('internal: CSV bytes for an Arrow sink')),
       writeColumns: (cols, rows) => io(output!, () => w.write([...cols], rows)),
       async commit() {
