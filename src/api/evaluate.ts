@@ -54,7 +54,7 @@ export interface ArrowVectorLike {
 }
 
 /**
- * One input: a file path (CSV, TSV, Arrow IPC file or stream, gzipped or not), a byte stream of such
+ * One input: a file path (CSV, TSV, Arrow IPC file or stream, NumPy .npy, gzipped or not), a byte stream of such
  * a file, a typed array or `number[]` (one column), a `number[][]` or {@link Matrix} (one vector per
  * row), or an apache-arrow `Table` / `Vector`. Typed arrays (a `Uint8Array` too) are values, never
  * file bytes: wrap bytes in a stream (`Readable.from([bytes])`).

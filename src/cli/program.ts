@@ -66,9 +66,9 @@ const LOSS_HELP = `one or more losses, computed in one pass: ${LOSS_NAMES.join('
 
 export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s: string) => void }): Command {
   const program = new Command('losseval')
-    .description('PyTorch-compatible losses over CSV and Arrow files, with exact mean/sum reductions.')
+    .description('PyTorch-compatible losses over CSV, Arrow and NumPy .npy files, with exact mean/sum reductions.')
     .usage('[options] <preds> [targets]')
-    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped), or - for stdin')
+    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, NumPy .npy; optionally gzipped), or - for stdin')
     .argument('[targets]', 'targets file, row-aligned with preds; without it, --target-cols picks targets from preds')
     .option('-l, --loss <names>', LOSS_HELP)
     .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, none (per-row losses), or batchmean (kl_div: sum / rows)').choices(['mean', 'sum', 'none', 'batchmean']).default('mean'))

@@ -128,7 +128,7 @@ const kinds: Record<string, { kind: NumericKind; size: number }> = {
   b1: { kind: 'u8', size: 1 },
 };
 
-type PyValue = string | boolean | number[] | { list: true };
+type PyValue = string | boolean | bigint[] | { list: true };
 
 /**
  * The header dict as numpy writes it (`{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }`):
@@ -156,13 +156,12 @@ function parseDict(text: string): Map<string, PyValue> {
     i = end + 1;
     return s;
   };
-  const int = (): number => {
-    const m = /^\d+[lL]?/.exec(text.slice(i, i + 40));
+  const int = (): bigint => {
+    // a Python 2 numpy wrote `(3L,)`
+    const m = /^(\d{1,100})[lL]?/.exec(text.slice(i, i + 102));
     if (!m) fail('expected a non-negative integer');
     i += m![0].length;
-    const digits = m![0].replace(/[lL]$/, '');
-    // more than 16 digits is past 2^53 whatever the rest of the shape: say "too large", not NaN
-    return digits.length > 16 ? Infinity : Number(digits);
+    return BigInt(m![1]!);
   };
   const value = (): PyValue => {
     ws();
@@ -173,7 +172,7 @@ function parseDict(text: string): Map<string, PyValue> {
     if (c === '[') return { list: true };
     if (c === '(') {
       i++;
-      const dims: number[] = [];
+      const dims: bigint[] = [];
       for (;;) {
         ws();
         if (text[i] === ')') { i++; return dims; }
@@ -207,7 +206,7 @@ function parseDict(text: string): Map<string, PyValue> {
   return out;
 }
 
-function shapeText(shape: readonly number[]): string {
+function shapeText(shape: readonly (number | bigint)[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
@@ -266,12 +265,12 @@ async function readHeader(bytes: NpyBytes, file: string, total: number | null): 
   if (shape.length > 2) {
     throw bad(`.npy shape ${shapeText(shape)} has ${shape.length} dimensions; losseval reads 1-D (one value per row) and 2-D (one vector per row) arrays: reshape it, e.g. a.reshape(len(a), -1)`);
   }
-  const rows = shape.length === 0 ? 1 : shape[0]!;
-  const width = shape.length === 2 ? shape[1]! : 1;
-  const values = rows * width;
-  if (!(values * t.size <= Number.MAX_SAFE_INTEGER)) {
+  const dataBytes = shape.reduce((a, b) => a * b, 1n) * BigInt(t.size);
+  if (dataBytes > BigInt(Number.MAX_SAFE_INTEGER) || shape.some((d) => d > BigInt(Number.MAX_SAFE_INTEGER))) {
     throw bad(`.npy shape ${shapeText(shape)} is too large: more than 2^53 bytes of data`);
   }
+  const rows = shape.length === 0 ? 1 : Number(shape[0]!);
+  const width = shape.length === 2 ? Number(shape[1]!) : 1;
   if (width === 0) throw bad(`.npy shape ${shapeText(shape)} has rows of 0 values`);
   if (width > MAX_VALUES_PER_ROW) {
     throw bad(`.npy shape ${shapeText(shape)} has ${width} values per row; at most ${MAX_VALUES_PER_ROW} are supported`);
@@ -281,7 +280,7 @@ async function readHeader(bytes: NpyBytes, file: string, total: number | null): 
   }
   const header: NpyHeader = {
     version: `${major}.0`, dataOffset, descr, kind: t.kind, itemSize: t.size, bigEndian: m[1] === '>' && t.size > 1,
-    shape, rows, width, dataBytes: values * t.size,
+    shape: shape.map(Number), rows, width, dataBytes: Number(dataBytes),
   };
   if (total !== null) checkLength(header, file, total - dataOffset, true);
   return header;
