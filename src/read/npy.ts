@@ -157,8 +157,8 @@ function parseDict(text: string): Map<string, PyValue> {
     return s;
   };
   const int = (): bigint => {
-    // a Python 2 numpy wrote `(3L,)`
-    const m = /^(\d{1,100})[lL]?/.exec(text.slice(i, i + 102));
+    // a Python 2 numpy wrote `(3L,)`; Python 3 refuses leading zeros (`010`), so does this
+    const m = /^(0|[1-9]\d{0,99})[lL]?(?![\dxXoObB_.eE])/.exec(text.slice(i, i + 103));
     if (!m) fail('expected a non-negative integer');
     i += m![0].length;
     return BigInt(m![1]!);
@@ -179,8 +179,9 @@ function parseDict(text: string): Map<string, PyValue> {
         dims.push(int());
         ws();
         if (text[i] === ',') { i++; continue; }
-        if (text[i] === ')') { i++; return dims; }
-        fail("expected ',' or ')' in the shape");
+        // `(3)` is the number 3 in Python, not a tuple: numpy refuses it as a shape
+        if (text[i] === ')' && dims.length > 1) { i++; return dims; }
+        fail(dims.length === 1 ? "expected ',' after a tuple's only element" : "expected ',' or ')' in the shape");
       }
     }
     return fail('expected a string, True, False or a tuple');

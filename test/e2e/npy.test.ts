@@ -124,6 +124,8 @@ describe('hostile .npy headers are data errors naming the file (exit 1)', () => 
     ['not a dict', npy('hello', 8), 'not a valid .npy header (expected \'{\' at character 1 of the header): "hello"'],
     ['text after the dict', npy(`${dict('<f8', '(1,)').trim()} x`, 8), 'not a valid .npy header (unexpected text after the dict at character 59 of the header): "{\'descr\': \'<f8\', \'fortran_order\': False, \'shape\': (1,), } x"'],
     ['a negative dimension', npy(dict('<f8', '(-1,)'), 8), 'not a valid .npy header (expected a non-negative integer at character 52 of the header): "{\'descr\': \'<f8\', \'fortran_order\': False, \'shape\': (-1,), }"'],
+    ['a shape that is not a tuple', npy(dict('<f8', '(1)'), 8), 'not a valid .npy header (expected \',\' after a tuple\'s only element at character 53 of the header): "{\'descr\': \'<f8\', \'fortran_order\': False, \'shape\': (1), }"'],
+    ['a dimension with a leading zero', npy(dict('<f8', '(01,)'), 8), 'not a valid .npy header (expected a non-negative integer at character 52 of the header): "{\'descr\': \'<f8\', \'fortran_order\': False, \'shape\': (01,), }"'],
     ['truncated data', npy(h10, 79), 'truncated .npy data: shape (10,) of <f8 needs 80 bytes after the 69-byte header, the file has 79'],
     ['bytes after the data', npy(h10, 88), '.npy file has 8 bytes after the data of shape (10,) of <f8 (losseval reads one array per .npy file)'],
   ];
