@@ -45,8 +45,8 @@ const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 
 export function sniffFormat(head: Uint8Array): InputFormat {
   if (startsWith(head, ascii('ARROW1'))) return 'arrow-file';
-  // IPC stream: continuation marker 0xFFFFFFFF followed by a metadata length
-  if (head.length >= 8 && startsWith(head, [0xff, 0xff, 0xff, 0xff])) return 'arrow-stream';
+  // IPC stream: continuation marker 0xFFFFFFFF then a metadata length (shorter: a truncated stream, not a CSV)
+  if (startsWith(head, [0xff, 0xff, 0xff, 0xff])) return 'arrow-stream';
   if (startsWith(head, [0x93, ...ascii('NUMPY')])) return 'npy';
   if (startsWith(head, ascii('PAR1'))) return 'parquet';
   // zip: a local file header, or the end record of an empty archive
