@@ -138,5 +138,7 @@ export interface ColumnSlice {
   /** For messages: the file name and the column name. */
   file: string;
   column: string;
+  /** The values are big-endian (a `.npy` written so): the worker decodes them so. Else little-endian, as Arrow's. */
+  bigEndian?: true;
 }
 

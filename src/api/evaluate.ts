@@ -54,10 +54,10 @@ export interface ArrowVectorLike {
 }
 
 /**
- * One input: a file path (CSV, TSV, Arrow IPC file or stream, gzipped or not, or Parquet), a byte
- * stream of such a file (Parquet is spooled to a temporary file first), a typed array or `number[]`
- * (one column), a `number[][]` or {@link Matrix} (one vector per row), or an apache-arrow `Table` /
- * `Vector`. Typed arrays (a `Uint8Array` too) are values, never
+ * One input: a file path (CSV, TSV, Arrow IPC file or stream, NumPy .npy, gzipped or not, or
+ * Parquet), a byte stream of such a file (Parquet is spooled to a temporary file first), a typed
+ * array or `number[]` (one column), a `number[][]` or {@link Matrix} (one vector per row), or an
+ * apache-arrow `Table` / `Vector`. Typed arrays (a `Uint8Array` too) are values, never
  * file bytes: wrap bytes in a stream (`Readable.from([bytes])`).
  */
 export type InputData =

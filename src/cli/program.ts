@@ -108,9 +108,9 @@ const LOSS_HELP = `one or more losses, computed in one pass: ${LOSS_NAMES.join('
 
 export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s: string) => void }): Command {
   const program = new Command('losseval')
-    .description('PyTorch-compatible losses over CSV, Arrow and Parquet files, with exact mean/sum reductions.')
+    .description('PyTorch-compatible losses over CSV, Arrow, Parquet and NumPy .npy files, with exact mean/sum reductions.')
     .usage('[options] <preds> [targets]')
-    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, optionally gzipped; or Parquet), or - for stdin')
+    .argument('<preds>', 'predictions file (CSV, TSV, Arrow IPC file or stream, NumPy .npy, optionally gzipped; or Parquet), or - for stdin')
     .argument('[targets]', 'targets file, row-aligned with preds; without it, --target-cols picks targets from preds')
     .option('-l, --loss <names>', LOSS_HELP)
     .addOption(new Option('-r, --reduction <reduction>', 'mean, sum, none (per-row losses), or batchmean (kl_div: sum / rows)').argParser(choice('--reduction', REDUCTIONS)).default('mean'))

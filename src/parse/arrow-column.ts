@@ -6,6 +6,7 @@
  * integers round exactly as `Number(bigint)` does (round to nearest, ties to even),
  * computed from their 32-bit halves: hi·2³² is exact, so `hi·2³² + lo` rounds once.
  * Float16 is decoded exactly. Null rows, null list entries and null list values → NaN.
+ * Big-endian values (`bigEndian`, from a `.npy`) are decoded through a DataView, to the same numbers.
  */
 import type { ColumnSlice, NumericKind } from '../types.js';
 import { DataError } from '../errors.js';
@@ -70,6 +71,27 @@ function getter(kind: NumericKind, values: ArrayBufferView, n: number): Get {
   }
 }
 
+/** Element i of big-endian values (a `.npy` saved with `>`), exact as the little-endian getters. */
+function bigEndianGetter(kind: NumericKind, values: ArrayBufferView): Get {
+  const d = new DataView(values.buffer, values.byteOffset, values.byteLength);
+  switch (kind) {
+    case 'f64': return (i) => d.getFloat64(8 * i);
+    case 'f32': return (i) => d.getFloat32(4 * i);
+    case 'f16': {
+      const t = halfTable();
+      return (i) => t[d.getUint16(2 * i)]!;
+    }
+    case 'i8': return (i) => d.getInt8(i);
+    case 'u8': return (i) => d.getUint8(i);
+    case 'i16': return (i) => d.getInt16(2 * i);
+    case 'u16': return (i) => d.getUint16(2 * i);
+    case 'i32': return (i) => d.getInt32(4 * i);
+    case 'u32': return (i) => d.getUint32(4 * i);
+    case 'i64': return (i) => d.getInt32(8 * i) * TWO32 + d.getUint32(8 * i + 4);
+    case 'u64': return (i) => d.getUint32(8 * i) * TWO32 + d.getUint32(8 * i + 4);
+  }
+}
+
 /** Plain copies for the kinds whose elements are already numbers (the hot path, no closure call). */
 function copyDense(
   kind: NumericKind, values: ArrayBufferView, rows: number, width: number,
@@ -117,8 +139,8 @@ export function sliceToFloat64(slice: ColumnSlice, out: Float64Array, stride: nu
     throw new DataError(`corrupt Arrow data: ${n} values for ${rows} rows of ${width}`,
       { file: slice.file, row: slice.firstRow, column: slice.column });
   }
-  if (!copyDense(kind, values, rows, width, out, stride, offset)) {
-    const get = getter(kind, values, n);
+  if (slice.bigEndian || !copyDense(kind, values, rows, width, out, stride, offset)) {
+    const get = slice.bigEndian ? bigEndianGetter(kind, values) : getter(kind, values, n);
     for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
       for (let k = 0; k < width; k++) out[o + k] = get(i++);
     }

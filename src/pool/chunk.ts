@@ -147,7 +147,7 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
   for (const s of part.slices) {
     if (s.rows !== rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${rows}`);
     const g = Math.floor(offset / gw);
-    if (gw === s.width && s.kind === 'f64' && s.validity === null && s.childValidity === null && s.listOffsets === null &&
+    if (gw === s.width && s.kind === 'f64' && !s.bigEndian && s.validity === null && s.childValidity === null && s.listOffsets === null &&
         s.values.byteOffset === 0 && (s.values as Float64Array).length >= rows * gw) {
       groups[g] = (s.values as Float64Array).subarray(0, rows * gw);
     } else {

@@ -1,12 +1,13 @@
 /**
- * One input table (CSV or Arrow, file or stdin, plain or gzip) as the main
+ * One input table (CSV, Arrow or .npy, file or stdin, plain or gzip) as the main
  * thread sees it: its columns, and its rows cut into chunks of raw data for
  * the workers. No per-value work happens here.
  */
 import { CsvCutError, countRows, cutCsv, type CsvHeader, type CutOptions, type RowBlock } from './csv-cut.js';
 import type { ArrowSource } from './arrow.js';
 import type { ColumnSlice } from '../types.js';
-import type { ByteSource } from './source.js';
+import { refusal, type ByteSource } from './source.js';
+import { openNpyTable } from './npy.js';
 import type { ColumnInfo } from './columns.js';
 import type { InputPart } from '../types.js';
 import { DataError, UsageError } from '../errors.js';
@@ -25,7 +26,7 @@ export interface Table {
   readonly source: TableSource;
   readonly name: string;
   /** `memory`: arrays a library caller passed to evaluate(). */
-  readonly format: 'csv' | 'arrow' | 'parquet' | 'memory';
+  readonly format: 'csv' | 'arrow' | 'parquet' | 'npy' | 'memory';
   readonly columns: readonly ColumnInfo[];
   /** Values per row of each selected column (Arrow List columns: read from the data). */
   widths(selected: readonly number[]): Promise<number[]>;
@@ -60,13 +61,19 @@ function defaultDelimiter(name: string): number {
 }
 
 export async function openTable(source: ByteSource, dialect: CsvDialect): Promise<Table> {
-  if (source.format === 'csv') return openCsvTable(source, dialect);
-  if (source.format === 'parquet') {
-    // hyparquet and the codecs: loaded only for Parquet inputs
-    const { openParquetTable } = await import('./parquet/table.js');
-    return openParquetTable(source);
+  switch (source.format) {
+    case 'csv': return openCsvTable(source, dialect);
+    case 'arrow-file': case 'arrow-stream': return openArrowTable(source);
+    case 'npy': return openNpyTable(source);
+    case 'parquet': {
+      // hyparquet and the codecs: loaded only for Parquet inputs
+      const { openParquetTable } = await import('./parquet/table.js');
+      return openParquetTable(source);
+    }
+    default:
+      source.close();
+      throw refusal(source.format, source.name, source.gzip);
   }
-  return openArrowTable(source);
 }
 
 async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Table> {

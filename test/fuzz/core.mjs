@@ -1,9 +1,9 @@
 // Fuzz harness core, shared by scripts/fuzz.mjs and test/fuzz/fuzz.test.ts.
 //
 // A seeded generator makes valid inputs (one or two files; CSV, TSV, gzip, Arrow IPC file and
-// stream; up to 10 000 columns; megabyte-long lines) and mutates them (bit flips, truncation at
-// every kind of boundary, random bytes, ragged rows, NUL bytes, invalid UTF-8, unterminated quotes,
-// hostile Arrow metadata). Each input is run through losseval (in long-lived in-process runners for
+// stream, NumPy .npy of every dtype and byte order; up to 10 000 columns; megabyte-long lines) and
+// mutates them (bit flips, truncation at every kind of boundary, random bytes, ragged rows, NUL
+// bytes, invalid UTF-8, unterminated quotes, hostile Arrow metadata, hostile .npy headers). Each input is run through losseval (in long-lived in-process runners for
 // speed, a share of them through the real CLI, and every failure again through the real CLI) and
 // compared with the slow reference (test/helpers/reference.ts), passed in as `ref`.
 import { spawn, fork } from 'node:child_process';
@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, cpSync, openSync, closeSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
   tableToIPC, Table, vectorFromArray, makeVector, Float64, Float32, Int32, Field, FixedSizeList, Utf8,
@@ -165,10 +166,106 @@ function arrowCells(rng, kind, nrows, width) {
   return cells;
 }
 
+// NumPy .npy: the dtypes losseval reads, in either byte order; values the dtype holds
+const NPY_DTYPES = [[30, 'f8'], [12, 'f4'], [10, 'f2'], [4, 'i1'], [4, 'i2'], [6, 'i4'], [8, 'i8'], [4, 'u1'], [4, 'u2'], [4, 'u4'], [6, 'u8'], [4, 'b1']];
+
+function npyValue(rng, code) {
+  const size = Number(code[1]);
+  if (code === 'f8') return valueNumber(rng) ?? NaN;
+  if (code === 'f4') return Math.fround(valueNumber(rng) ?? NaN);
+  if (code === 'f2') return rng.chance(0.5) ? rng.int(0, 0xffff) : rng.pick([0x3c00, 0xbc00, 0x7c00, 0xfc00, 0x7e00, 0x0001, 0x8000, 0x7bff, 0x3555]);
+  if (code === 'b1') return rng.int(0, 1);
+  const signed = code[0] === 'i';
+  const bits = BigInt(size * 8);
+  const lo = signed ? -(1n << (bits - 1n)) : 0n, hi = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
+  if (rng.chance(0.15)) return rng.pick([lo, hi, 0n, hi - 1n, lo + 1n]);
+  if (rng.chance(0.5)) return BigInt(rng.int(signed ? -100 : 0, 100));
+  // a random value of the full range
+  let v = 0n;
+  for (let i = 0n; i < bits; i += 16n) v = (v << 16n) | BigInt(rng.int(0, 0xffff));
+  return lo + (v % (hi - lo + 1n));
+}
+
+/** An .npy file as np.save writes it (header padded to 64 bytes): 1-D, or 2-D of K values per row. */
+function npyBytes(rng, nrows, K) {
+  const code = rng.weighted(NPY_DTYPES);
+  const size = Number(code[1]);
+  const order = size === 1 ? '|' : rng.chance(0.7) ? '<' : '>';
+  const shape = K === 1 && rng.chance(0.7) ? `(${nrows},)` : `(${nrows}, ${K})`;
+  const fortran = K === 1 && shape.includes(', ') && rng.chance(0.3) ? 'True' : 'False';
+  const major = rng.weighted([[80, 1], [10, 2], [10, 3]]);
+  const pre = major === 1 ? 10 : 12;
+  let header = `{'descr': '${order}${code}', 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
+  header += ' '.repeat((64 - ((pre + header.length + 1) % 64)) % 64) + '\n';
+  const data = Buffer.alloc(nrows * K * size);
+  const little = order !== '>';
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < nrows * K; i++) {
+    const v = npyValue(rng, code), o = i * size;
+    switch (code) {
+      case 'f8': dv.setFloat64(o, v, little); break;
+      case 'f4': dv.setFloat32(o, v, little); break;
+      case 'f2': case 'u2': dv.setUint16(o, Number(v), little); break;
+      case 'i1': dv.setInt8(o, Number(v)); break;
+      case 'u1': case 'b1': dv.setUint8(o, Number(v)); break;
+      case 'i2': dv.setInt16(o, Number(v), little); break;
+      case 'i4': dv.setInt32(o, Number(v), little); break;
+      case 'u4': dv.setUint32(o, Number(v), little); break;
+      case 'i8': dv.setBigInt64(o, v, little); break;
+      case 'u8': dv.setBigUint64(o, v, little); break;
+    }
+  }
+  const len = Buffer.alloc(pre - 8);
+  if (major === 1) len.writeUInt16LE(header.length); else len.writeUInt32LE(header.length);
+  return { bytes: Buffer.concat([Buffer.from([0x93]), Buffer.from(`NUMPY`), Buffer.from([major, 0]), len, Buffer.from(header, 'latin1'), data]), desc: `${order}${code} ${shape}${fortran === 'True' ? ' fortran' : ''} v${major}` };
+}
+
+/** Hostile .npy headers: another version, header length, shape, dtype or order, or a rewritten dict. */
+function npyHostile(rng, b, nrows) {
+  if (b.length < 12 || b[0] !== 0x93) return GENERIC.bitflip(rng, b);
+  const major = b[6];
+  const pre = major === 1 ? 10 : 12;
+  const hlen = major === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
+  if (pre + hlen > b.length) return GENERIC.bitflip(rng, b);
+  let text = b.subarray(pre, pre + hlen).toString('latin1');
+  const data = b.subarray(pre + hlen);
+  const what = rng.pick(['version', 'length', 'shape', 'descr', 'fortran', 'dict']);
+  if (what === 'version') { const c = Buffer.from(b); c[6] = rng.pick([0, 1, 2, 3, 4, 255]); c[7] = rng.pick([0, 0, 0, 1]); return c; }
+  if (what === 'length') {
+    const c = Buffer.from(b);
+    const v = rng.pick([hlen + 1, hlen - 1, hlen + 8, Math.max(0, hlen - 8), 0, 0xffff, b.length, 1 << 20, (1 << 20) + 1, 0xffffffff]);
+    if (major === 1) c.writeUInt16LE(v & 0xffff, 8); else c.writeUInt32LE(v >>> 0, 8);
+    return c;
+  }
+  const n = nrows;
+  if (what === 'shape') {
+    const evil = rng.pick([`(${n + 1},)`, `(${Math.max(0, n - 1)},)`, `(${n}, 0)`, `(${n}, 1, 1)`, '()', `(${n})`, `(0${n},)`, '(99999999999999999999,)',
+      '(4294967296, 4294967296)', `(${n * 2},)`, `(1, ${n})`, `(${n}, 1048577)`, `(${n}L,)`, `( ${n} , )`, '(,)', `(${n},,)`, `(-${n},)`, `(0x${n.toString(16)},)`]);
+    text = text.replace(/\([^)]*\)/, evil);
+  } else if (what === 'descr') {
+    text = text.replace(/'descr': '[^']*'/, `'descr': '${rng.pick(['<f8', '>f8', '<f4', '>f2', '|u1', '|b1', '<i8', '>u8', '<c16', '|O', '<f16', '<U4', '|f8', '=f8', '<M8[ns]', '<i16'])}'`);
+  } else if (what === 'fortran') {
+    text = text.replace(/True|False/, rng.pick(['True', 'False', 'true', '1', 'None']));
+  } else {
+    text = rng.pick([
+      (t) => t.replace(/'shape'/, "'shap'"), (t) => t.replace(/, \}/, '}'), (t) => t.replace(/\{/, "{'descr': '<f8', "),
+      (t) => t.replace(/'/g, '"'), (t) => t.replace(/\}/, ", 'extra': 1}"), (t) => t.replace(/\}/, '} x'), (t) => t.replace(/'descr': '([^']*)'/, "'descr': [('a', '$1')]"),
+      (t) => t.replace(/ /g, '\t'), (t) => t.replace(/\n$/, ''), (t) => `  ${t}`,
+    ])(text);
+  }
+  const len = Buffer.alloc(pre - 8);
+  if (major === 1) len.writeUInt16LE(Math.min(text.length, 0xffff)); else len.writeUInt32LE(text.length);
+  return Buffer.concat([b.subarray(0, 8), len, Buffer.from(text, 'latin1'), data]);
+}
+
 /** Build one file: { kind, ext, bytes, names (null: no header), text? } */
 function makeFile(rng, opt) {
   // opt: { format, names, nrows, header, delim, eol, kinds (per col, arrow), csvCells (per col) }
   const { format, names, nrows } = opt;
+  if (format === 'npy') {
+    const { bytes, desc } = npyBytes(rng, nrows, names.length);
+    return { bytes, ext: '.npy', arrow: false, npy: true, nrows, desc };
+  }
   if (format === 'arrow-file' || format === 'arrow-stream') {
     const cols = names.map((name, j) => {
       const kind = opt.kinds[j];
@@ -359,19 +456,24 @@ export function generateCase(seed, i) {
     });
     f.role = role;
     f.format = format;
+    if (f.npy) desc.push(`${role} .npy ${f.desc}`);
     return f;
   };
   const megaRow = rng.int(0, Math.max(0, nrows - 1));
   const megaLen = rng.int(1, 2) << 20;
   const megaText = big === 'megaline' ? (r) => (r === megaRow ? 'x'.repeat(megaLen) : `r${r}`) : null;
+  // .npy: one array per file, so for two-file runs only; decided by a generator of its own, so the
+  // cases without .npy are those the seeds made before .npy was added
+  const npyRng = makeRng(`${seed}:${i}:npy`);
+  const pickTwo = () => (big === 'normal' && npyRng.chance(0.2) ? 'npy' : pickFormat());
   if (twoFiles) {
-    const pf = pickFormat(), tf = pickFormat();
+    const pf = pickTwo(), tf = pickTwo();
     let pNames = names('p', K);
     let pKinds = pNames.map(arrowKind);
     let pWidths;
     let pText;
     if (pf.startsWith('arrow') && K > 1 && rng.chance(0.3)) { pNames = ['p']; pKinds = ['fsl']; pWidths = [K]; desc.push('preds as FixedSizeList'); }
-    if (withId) {
+    if (withId && pf !== 'npy') {
       pNames = ['id', ...pNames];
       pKinds = ['utf8', ...pKinds];
       pWidths = pWidths ? [1, ...pWidths] : undefined;
@@ -403,7 +505,10 @@ export function generateCase(seed, i) {
   for (let m = 0; m < nMut; m++) {
     const f = rng.pick(files);
     let name;
-    if (f.arrow) {
+    if (f.npy) {
+      name = rng.weighted([[55, 'npyHostile'], [45, rng.pick(Object.keys(GENERIC))]]);
+      f.bytes = name === 'npyHostile' ? npyHostile(rng, f.bytes, nrows) : GENERIC[name](rng, f.bytes);
+    } else if (f.arrow) {
       name = rng.weighted([[40, 'hostile'], [60, rng.pick(Object.keys(GENERIC))]]);
       f.bytes = name === 'hostile' ? patchInts(rng, f.bytes, interesting) : GENERIC[name](rng, f.bytes);
     } else {
@@ -583,13 +688,16 @@ export class RunnerPool {
 
 /** Transpile test/helpers/reference.ts (and exact.ts) to plain ESM beside node_modules; returns its URL. */
 export function referenceUrl() {
-  const dir = join(ROOT, 'node_modules', '.cache', 'losseval-fuzz');
+  // under node_modules, so the transpiled reference resolves apache-arrow and csv-parse; in a
+  // directory named by the sources' hash, so checkouts sharing node_modules never mix versions
+  const srcs = ['exact', 'reference'].map((name) => readFileSync(join(ROOT, 'test', 'helpers', `${name}.ts`), 'utf8'));
+  const hash = createHash('sha256').update(srcs.join('\0')).digest('hex').slice(0, 16);
+  const dir = join(ROOT, 'node_modules', '.cache', 'losseval-fuzz', hash);
   mkdirSync(dir, { recursive: true });
-  for (const name of ['exact', 'reference']) {
-    const src = readFileSync(join(ROOT, 'test', 'helpers', `${name}.ts`), 'utf8');
-    const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  ['exact', 'reference'].forEach((name, k) => {
+    const js = ts.transpileModule(srcs[k], { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
     writeFileSync(join(dir, `${name}.mjs`), js.replace(/from '\.\/exact\.js'/g, "from './exact.mjs'"));
-  }
+  });
   return pathToFileURL(join(dir, 'reference.mjs')).href;
 }
 

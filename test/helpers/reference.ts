@@ -4,7 +4,8 @@
  * It shares no code with src/: CSV is split by a small byte-level RFC 4180 parser written from the
  * contract (/work/shared/spec/cli.md and the README), cross-checked against csv-parse/sync on every
  * input where the two dialects coincide; numbers are validated by a regular expression and converted
- * by `Number()`; Arrow is read whole by apache-arrow (`readArrowTable`: `tableFromIPC`, nearly); each loss term is the plain
+ * by `Number()`; Arrow is read whole by apache-arrow (`readArrowTable`: `tableFromIPC`, nearly); .npy by a
+ * DataView after its header was turned into JSON (`loadNpy`); each loss term is the plain
  * formula; sums and means are exact (BigInt, test/helpers/exact.ts) and rounded once.
  *
  * It decides whether an input is valid: { status: 'ok', stdout } is exactly what losseval must print,
@@ -418,6 +419,142 @@ function loadArrow(name: string, b: Uint8Array): Loaded {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// NumPy .npy (written from the format's description, not from src/read/npy.ts: the header's
+// Python literal is turned into JSON and checked after JSON.parse)
+
+const NPY_TYPES: Record<string, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
+
+/** The header dict as JSON, tuples as {"t": [...]}; throws a RefError when it is not numpy's literal. */
+function npyHeaderJson(text: string): unknown {
+  const bad = (why: string): RefError => new RefError('data', `npy: header ${why}`);
+  let json = '';
+  const tokens = text.match(/'[^']*'|"[^"]*"|\((?:[^()'"]*)\)|True|False|[\s{}:,\[\]]|./g) ?? [];
+  for (const tok of tokens) {
+    if (tok[0] === "'" || tok[0] === '"') {
+      if (tok.length < 2 || tok[tok.length - 1] !== tok[0]) throw bad('string unterminated');
+      if (tok.includes('\\')) throw bad('string with an escape');
+      json += JSON.stringify(tok.slice(1, -1));
+    } else if (tok[0] === '(') {
+      // a tuple of Python ints: empty, or each followed by a comma but maybe the last of two or more
+      const inner = tok.slice(1, -1);
+      const INT = '\\s*(?:0|[1-9][0-9]*)[lL]?\\s*';
+      if (!new RegExp(`^(?:\\s*|(?:${INT},)+(?:${INT})?)$`).test(inner)) throw bad(`tuple ${tok}`);
+      json += `{"t":[${inner.split(',').map((x) => x.trim().replace(/[lL]$/, '')).filter((x) => x !== '').join(',')}]}`;
+    } else if (tok === 'True' || tok === 'False') {
+      json += tok === 'True' ? 'true' : 'false';
+    } else if (/^[\s{}:,\[\]]$/.test(tok)) {
+      json += tok;
+    } else {
+      throw bad(`character ${JSON.stringify(tok)}`);
+    }
+  }
+  // Python allows a trailing comma in a dict or a list; JSON does not
+  json = json.replace(/,(\s*[}\]])/g, '$1');
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw bad('not a literal');
+  }
+  // JSON.parse keeps the last of repeated keys: count the keys at the top level
+  let depth = 0, inStr = false, colons = 0;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i]!;
+    if (inStr) { if (ch === '\\') i++; else if (ch === '"') inStr = false; continue; }
+    if (ch === '"') inStr = true;
+    else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+    else if (ch === ':' && depth === 1) colons++;
+  }
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length !== colons) throw bad('repeats a key');
+  return v;
+}
+
+function loadNpy(name: string, b: Uint8Array): Loaded {
+  const bad = (why: string): RefError => new RefError('data', `npy: ${why}`);
+  if (b.length < 8) throw bad('short');
+  const major = b[6]!, minor = b[7]!;
+  if (major < 1 || major > 3 || minor !== 0) throw bad(`version ${major}.${minor}`);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (b.length < 8 + lenBytes) throw bad('short');
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  if (hlen > 1 << 20) throw bad('header over 1 MiB');
+  const start = 8 + lenBytes + hlen;
+  if (start > b.length) throw bad('header past the end');
+  const h = npyHeaderJson(new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(b.subarray(8 + lenBytes, start))) as Record<string, unknown>;
+  if (h === null || typeof h !== 'object' || Array.isArray(h)) throw bad('header not a dict');
+  if (Object.keys(h).sort().join() !== 'descr,fortran_order,shape') throw bad('header keys');
+  const { descr, fortran_order: fortran, shape } = h as { descr: unknown; fortran_order: unknown; shape: { t?: unknown } };
+  if (typeof descr !== 'string' || typeof fortran !== 'boolean' || shape === null || typeof shape !== 'object' || !Array.isArray(shape.t)) throw bad('header values');
+  const m = /^([<>|])([fiub][1248])$/.exec(descr);
+  const size = m ? NPY_TYPES[m[2]!] : undefined;
+  if (!m || size === undefined || (m[1] === '|' && size !== 1)) throw bad(`dtype ${descr}`);
+  const dims = shape.t as unknown[];
+  if (!dims.every((d) => Number.isSafeInteger(d))) throw bad('shape too large');
+  if (dims.length > 2) throw bad('more than 2 dimensions');
+  const rows = dims.length === 0 ? 1 : dims[0] as number;
+  const width = dims.length === 2 ? dims[1] as number : 1;
+  const bytes = BigInt(rows) * BigInt(width) * BigInt(size);
+  if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw bad('shape too large');
+  if (width === 0 || width > 1 << 20) throw bad(`width ${width}`);
+  if (fortran && rows > 1 && width > 1) throw bad('Fortran order');
+  if (BigInt(b.length - start) !== bytes) throw bad(`${b.length - start} data bytes, the shape needs ${bytes}`);
+  const little = m[1] !== '>';
+  const code = m[2]!;
+  const half = (x: number): number => {
+    const e = (x >> 10) & 31, f = x & 1023, sgn = x >> 15 ? -1 : 1;
+    if (e === 31) return f ? NaN : sgn * Infinity;
+    return e === 0 ? sgn * f / 1024 * 2 ** -14 : sgn * (1 + f / 1024) * 2 ** (e - 15);
+  };
+  const get = (i: number): number => {
+    const o = start + i * size;
+    switch (code) {
+      case 'f2': return half(dv.getUint16(o, little));
+      case 'f4': return dv.getFloat32(o, little);
+      case 'f8': return dv.getFloat64(o, little);
+      case 'i1': return dv.getInt8(o);
+      case 'i2': return dv.getInt16(o, little);
+      case 'i4': return dv.getInt32(o, little);
+      case 'i8': return Number(dv.getBigInt64(o, little));
+      case 'u2': return dv.getUint16(o, little);
+      case 'u4': return dv.getUint32(o, little);
+      case 'u8': return Number(dv.getBigUint64(o, little));
+      default: return dv.getUint8(o); // u1, b1
+    }
+  };
+  return {
+    name, names: null, width: 1, rows, isArrow: false,
+    widths: (cols) => cols.map(() => width),
+    values(cols) {
+      const out: Float64Array[] = [];
+      for (let r = 0; r < rows; r++) {
+        const row = new Float64Array(cols.length * width);
+        cols.forEach((_, j) => { for (let k = 0; k < width; k++) row[j * width + k] = get(r * width + k); });
+        out.push(row);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * What losseval recognises by the first 64 bytes only to refuse (a usage error): Parquet, zip,
+ * xz, zstd, bzip2, JSON (`{` then `"` or `}`, or `[` then what starts a JSON value, after spaces).
+ */
+function refusedFormat(b: Uint8Array): string | null {
+  const head = b.subarray(0, 64);
+  const text = new TextDecoder('latin1').decode(head);
+  if (text.startsWith('PAR1')) return 'parquet';
+  if (text.startsWith('PK\x03\x04') || text.startsWith('PK\x05\x06')) return 'zip';
+  if (text.startsWith('\xfd7zXZ\x00')) return 'xz';
+  if (text.startsWith('\x28\xb5\x2f\xfd')) return 'zstd';
+  if (/^BZh[1-9]1AY&SY/.test(text)) return 'bzip2';
+  if (/^(?:\xef\xbb\xbf)?[ \t\r\n]*(?:\{[ \t\r\n]*(?:["}]|$)|\[[ \t\r\n]*(?:[[{"\]0-9tfn-]|$))/.test(text)) return 'json';
+  return null;
+}
+
 function isListLike(v: unknown): boolean {
   return v !== null && typeof v === 'object' && Symbol.iterator in (v as object);
 }
@@ -440,6 +577,9 @@ function load(input: RefInput, index: number, c: RefCase): Loaded {
     if (b.length < 8 || new DataView(b.buffer, b.byteOffset + 4, 4).getInt32(0, true) <= 0) throw new RefError('data', 'arrow stream: bad first message length');
     return loadArrow(input.name, b);
   }
+  if (b.length >= 6 && b[0] === 0x93 && dec.decode(b.subarray(1, 6)) === 'NUMPY') return loadNpy(input.name, b);
+  const refused = refusedFormat(b);
+  if (refused !== null) throw new RefError('usage', `a ${refused} file`, index);
   const delimiter = c.delimiter ?? (/\.tsv(\.gz)?$/i.test(input.name) ? 9 : 44);
   return loadCsv(input.name, b, c.header, delimiter);
 }
