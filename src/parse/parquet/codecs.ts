@@ -12,6 +12,7 @@ import { snappyUncompressor } from 'hysnappy';
 import { decompress as zstdDecompress } from 'fzstd';
 import { decompressLz4, decompressLz4Raw } from 'hyparquet-compressors/src/lz4.js';
 import { ParquetFormatError } from './errors.js';
+import { POW2, POW2_BIAS } from '../../math/bits.js';
 
 export const SUPPORTED_CODECS: ReadonlySet<string> = new Set([
   'UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4', 'LZ4_RAW',
@@ -24,7 +25,7 @@ function snappyLength(input: Uint8Array): number {
   let result = 0;
   for (let i = 0, shift = 0; i < 5 && i < input.length; i++, shift += 7) {
     const b = input[i]!;
-    result += (b & 0x7f) * 2 ** shift;
+    result += (b & 0x7f) * POW2[shift + POW2_BIAS]!;
     if (b < 0x80) return result;
   }
   return -1;

@@ -17,6 +17,7 @@ import {
   readByteStreamSplit, readDelta, readDictIndices, readHybrid, readPlain, readRleBooleans,
   type LeafDesc, type Values,
 } from './values.js';
+import { POW2, POW2_BIAS } from '../../math/bits.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 if (!LITTLE_ENDIAN) throw new Error('losseval reads Parquet on little-endian machines only');
@@ -49,14 +50,14 @@ function singleRun(b: Uint8Array, pos: number, end: number, width: number, n: nu
   while (byte & 0x80) {
     if (pos >= end || shift > 28) return -1;
     byte = b[pos++]!;
-    h += (byte & 0x7f) * 2 ** shift;
+    h += (byte & 0x7f) * POW2[shift + POW2_BIAS]!;
     shift += 7;
   }
   if (h % 2 === 1 || h / 2 < n) return -1;
   const bytes = (width + 7) >> 3;
   if (pos + bytes > end) return -1;
   let v = 0;
-  for (let k = 0; k < bytes; k++) v += b[pos + k]! * 2 ** (8 * k);
+  for (let k = 0; k < bytes; k++) v += b[pos + k]! * POW2[8 * k + POW2_BIAS]!;
   return v;
 }
 

@@ -11,6 +11,7 @@ import type { LeafDesc, NumericKind } from '../../types.js';
 
 export type { LeafDesc };
 import { ParquetFormatError } from './errors.js';
+import { POW2, POW2_BIAS } from '../../math/bits.js';
 
 export type Values = Float32Array | Float64Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Uint8Array | Uint16Array;
 
@@ -41,7 +42,7 @@ export function readHybrid(
 ): number {
   if (width > 32) throw new ParquetFormatError(`bit width ${width} in an RLE / bit-packed run`);
   const byteW = (width + 7) >> 3;
-  const limit = width === 32 ? 2 ** 32 : 2 ** width;
+  const limit = width === 32 ? 2 ** 32 : POW2[width + POW2_BIAS]!;
   let i = 0;
   while (i < n) {
     // ULEB128 run header
@@ -50,7 +51,7 @@ export function readHybrid(
       if (pos >= end) throw new ParquetFormatError(`RLE / bit-packed data ends after ${i} of ${n} values`);
       if (shift > 28) throw new ParquetFormatError('RLE / bit-packed run header too long');
       byte = b[pos++]!;
-      h += (byte & 0x7f) * 2 ** shift;
+      h += (byte & 0x7f) * POW2[shift + POW2_BIAS]!;
       shift += 7;
     }
     if (h % 2 === 1) {
@@ -67,7 +68,7 @@ export function readHybrid(
       const count = Math.min(h / 2, n - i);
       if (pos + byteW > end) throw short('an RLE run', byteW, end - pos);
       let v = 0;
-      for (let k = 0; k < byteW; k++) v += b[pos + k]! * 2 ** (8 * k);
+      for (let k = 0; k < byteW; k++) v += b[pos + k]! * POW2[8 * k + POW2_BIAS]!;
       pos += byteW;
       if (v >= limit) throw new ParquetFormatError(`RLE value ${v} does not fit ${width} bits`);
       out.fill(v, i, i + count);
@@ -94,14 +95,14 @@ function unpack(b: Uint8Array, pos: number, width: number, out: Uint8Array | Int
     return;
   }
   // wide values: up to 5 bytes each, combined exactly in float64 arithmetic
-  const mod = 2 ** width;
+  const mod = POW2[width + POW2_BIAS]!;
   for (let k = 0; k < count; k++) {
     const bit = k * width;
     const p = pos + Math.floor(bit / 8);
     const s = bit % 8;
     let v = 0;
     for (let j = 4; j >= 0; j--) v = v * 256 + (b[p + j] ?? 0);
-    out[at + k] = Math.floor(v / 2 ** s) % mod;
+    out[at + k] = Math.floor(v / POW2[s + POW2_BIAS]!) % mod;
   }
 }
 
@@ -232,7 +233,7 @@ export function readDelta(b: Uint8Array, pos: number, end: number, d: LeafDesc, 
     while (byte & 0x80) {
       if (p >= end || shift > 49) throw new ParquetFormatError('DELTA_BINARY_PACKED header ends early');
       byte = b[p++]!;
-      v += (byte & 0x7f) * 2 ** shift;
+      v += (byte & 0x7f) * POW2[shift + POW2_BIAS]!;
       shift += 7;
     }
     return v;
