@@ -139,8 +139,8 @@ describe('signals, sent once the temporary output exists', () => {
       const name = `sig-${sig}.csv`;
       const child = start(['-l', 'l1', '-r', 'none', '-o', name, '-', data[1]!], { stdin: 'pipe' });
       const done = finish(child);
-      // a producer that never finishes keeps the run in progress
-      child.stdin!.write('price,demand\n1,2\n');
+      // a producer that never finishes keeps the run in progress (past the 64 bytes the format sniff reads)
+      child.stdin!.write('price,demand\n' + '1,2\n'.repeat(20));
       await appears(dir, new RegExp(`^\\.${name.replace('.', '\\.')}\\.\\d+\\.[0-9a-f]+\\.tmp$`), child);
       child.kill(sig);
       const r = await done;
@@ -152,7 +152,7 @@ describe('signals, sent once the temporary output exists', () => {
       const tmp = mkdtempSync(join(dir, 'tmp-'));
       const child = start(['-l', 'l1', '-r', 'none', '-', data[1]!], { stdin: 'pipe', env: { TMPDIR: tmp } });
       const done = finish(child);
-      child.stdin!.write('price,demand\n1,2\n');
+      child.stdin!.write('price,demand\n' + '1,2\n'.repeat(20));
       await appears(tmp, /^losseval-\d+-[0-9a-f]+\.csv$/, child);
       child.kill(sig);
       const r = await done;
