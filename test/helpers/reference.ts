@@ -258,10 +258,9 @@ function loadCsv(name: string, b: Uint8Array, header: boolean, delimiter: number
   let data = records;
   let fieldCount: number;
   if (header) {
-    if (records.length === 0 && unterminated === null) {
-      names = [];
-      fieldCount = 0;
-    } else {
+    // no header row at all (an empty file, or only a BOM): a data error, whatever the options select
+    if (records.length === 0 && unterminated === null) throw new RefError('data', 'empty file: no header row');
+    {
       if (records.length === 0 || records[0]!.error) throw new RefError('data', 'bad header');
       names = records[0]!.fields;
       fieldCount = names.length;
@@ -270,6 +269,8 @@ function loadCsv(name: string, b: Uint8Array, header: boolean, delimiter: number
   } else {
     // the field count is the first non-blank line's
     const first = records.find((r) => !r.blank) ?? records[0];
+    // as for a bad header: a first row that does not split gives no column count to select from
+    if (first?.error) throw new RefError('data', 'bad first row');
     fieldCount = first !== undefined ? first.fields.length : 0;
     if (records.length === 0 && unterminated) fieldCount = -1; // unknown: the only row is broken
   }
