@@ -283,10 +283,13 @@ function schemaLayout(fb: Flat, schema: number, version: number): SchemaLayout {
     let buffers: number;
     if (typeId === T.Int) {
       const bw = param(0, 4) ? fb.i32(param(0, 4), w) : 0;
-      width = bw === 8 || bw === 16 || bw === 32 || bw === 64 ? bw / 8 : 0;
+      // the format allows these four widths only: another is a corrupt schema, not a type to refuse
+      if (bw !== 8 && bw !== 16 && bw !== 32 && bw !== 64) throw new MetaError(`an Int field of bit width ${bw}`);
+      width = bw / 8;
     } else if (typeId === T.FloatingPoint) {
       const p = param(0, 2) ? fb.i16(param(0, 2), w) : 0;
-      width = p === 0 ? 2 : p === 1 ? 4 : p === 2 ? 8 : 0;
+      if (p !== 0 && p !== 1 && p !== 2) throw new MetaError(`a FloatingPoint field of precision ${p}`);
+      width = p === 0 ? 2 : p === 1 ? 4 : 8;
     } else if (typeId === T.FixedSizeList) {
       listSize = param(0, 4) ? fb.i32(param(0, 4), w) : 0;
       if (listSize < 0) throw new MetaError(`a FixedSizeList of size ${listSize}`);
