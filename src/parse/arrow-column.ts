@@ -217,3 +217,21 @@ export function sliceValueText(slice: ColumnSlice, row: number, k: number): stri
   sliceToFloat64(slice, all, width, 0);
   return formatNumber(all[row * width + k]!);
 }
+
+/** The typed array that holds values of `kind` (`f16`: its bits, as Uint16): a new one of `n` values, or a view of `buf`. */
+export function numericArray(kind: NumericKind, src: number | ArrayBuffer): ArrayBufferView {
+  // one call shape for every constructor: `new X(n)` or `new X(buf)`
+  const make = <T>(C: { new (n: number): T; new (b: ArrayBuffer): T }): T => (typeof src === 'number' ? new C(src) : new C(src));
+  switch (kind) {
+    case 'f16': case 'u16': return make(Uint16Array);
+    case 'f32': return make(Float32Array);
+    case 'f64': return make(Float64Array);
+    case 'i8': return make(Int8Array);
+    case 'i16': return make(Int16Array);
+    case 'i32': return make(Int32Array);
+    case 'i64': return make(BigInt64Array);
+    case 'u8': return make(Uint8Array);
+    case 'u32': return make(Uint32Array);
+    case 'u64': return make(BigUint64Array);
+  }
+}

@@ -20,6 +20,7 @@ import type { ColumnSlice, NumericKind } from '../types.js';
 import type { ByteSource } from './source.js';
 import { MAX_VALUES_PER_ROW, type Table, type TableSource } from './table.js';
 import { DataError } from '../errors.js';
+import { numericArray } from '../parse/arrow-column.js';
 
 /** The longest header read: numpy itself stops at 10 000 bytes unless told otherwise. */
 export const MAX_NPY_HEADER_BYTES = 1 << 20;
@@ -297,20 +298,6 @@ function checkLength(h: NpyHeader, file: string, have: number, isFile: boolean):
   throw new DataError(`.npy file has ${have - h.dataBytes} bytes after the data of ${what} (losseval reads one array per .npy file)`, { file });
 }
 
-function typedArray(kind: NumericKind, buf: ArrayBuffer): ArrayBufferView {
-  switch (kind) {
-    case 'f16': case 'u16': return new Uint16Array(buf);
-    case 'f32': return new Float32Array(buf);
-    case 'f64': return new Float64Array(buf);
-    case 'i8': return new Int8Array(buf);
-    case 'i16': return new Int16Array(buf);
-    case 'i32': return new Int32Array(buf);
-    case 'i64': return new BigInt64Array(buf);
-    case 'u8': return new Uint8Array(buf);
-    case 'u32': return new Uint32Array(buf);
-    case 'u64': return new BigUint64Array(buf);
-  }
-}
 
 /** An `.npy` input as a Table of one column (`0`); `source` has been sniffed as `npy`. */
 export async function openNpyTable(source: ByteSource): Promise<Table> {
@@ -363,7 +350,7 @@ export async function openNpyTable(source: ByteSource): Promise<Table> {
         const slices: ColumnSlice[] = selected.map((_, j) => ({
           kind: h.kind, rows: n, width: h.width,
           // a column selected twice gets its own copy: one buffer cannot be transferred twice
-          values: typedArray(h.kind, j === 0 ? buf : buf.slice(0)),
+          values: numericArray(h.kind, j === 0 ? buf : buf.slice(0)),
           validity: null, childValidity: null, firstRow: start + 1,
           listOffsets: null, listPieces: null, widthRow: 0, file, column: '0',
           ...(h.bigEndian ? { bigEndian: true as const } : {}),

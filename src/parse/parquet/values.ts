@@ -12,21 +12,14 @@ import type { LeafDesc, NumericKind } from '../../types.js';
 export type { LeafDesc };
 import { ParquetFormatError } from './errors.js';
 import { POW2, POW2_BIAS } from '../../math/bits.js';
+import { numericArray } from '../arrow-column.js';
 
 export type Values = Float32Array | Float64Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Uint8Array | Uint16Array;
 
 export function allocValues(kind: NumericKind, n: number): Values {
-  switch (kind) {
-    case 'f32': return new Float32Array(n);
-    case 'f64': return new Float64Array(n);
-    case 'i32': return new Int32Array(n);
-    case 'u32': return new Uint32Array(n);
-    case 'i64': return new BigInt64Array(n);
-    case 'u64': return new BigUint64Array(n);
-    case 'u8': return new Uint8Array(n);
-    case 'f16': return new Uint16Array(n);
-    default: throw new Error(`internal: no Parquet decoding to ${kind}`);
-  }
+  // Parquet decodes to these kinds only (see LeafDesc); no i8/i16/u16 arrays
+  if (kind === 'i8' || kind === 'i16' || kind === 'u16') throw new Error(`internal: no Parquet decoding to ${kind}`);
+  return numericArray(kind, n) as Values;
 }
 
 function short(what: string, need: number, have: number): ParquetFormatError {
