@@ -30,4 +30,13 @@ export interface RunConfig {
   readonly json: boolean;
   readonly stateOut: string | null;
   readonly progress: boolean;
+  /** --group-by: key column names (or 0-based indices without a header), comma-separated; null: none. */
+  readonly groupBy?: string | null;
+  /** --per-class: group by the target value. */
+  readonly perClass?: boolean;
+  /** --max-groups (default DEFAULT_MAX_GROUPS). */
+  readonly maxGroups?: number;
 }
+
+/** Distinct groups a run may hold before it stops with a data error (--max-groups). */
+export const DEFAULT_MAX_GROUPS = 100_000;

@@ -4,7 +4,7 @@
  * write per-row output. Throws LossevalError; never exits.
  */
 import { promises as fsp } from 'node:fs';
-import type { RunConfig } from './config.js';
+import { DEFAULT_MAX_GROUPS, type RunConfig } from './config.js';
 import { openSource } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
 import { CsvCutError, recycleBlockBuffer } from './read/csv-cut.js';
@@ -18,6 +18,7 @@ import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/reg
 import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
+import { compareKeys } from './reduce/keys.js';
 import { checkWritableDir, openRowSink, rowOutputFormat, type RowSink } from './write/rows.js';
 import { ProgressLine, progressOf, type OnProgress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
@@ -27,6 +28,8 @@ export interface RunIO {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly stderrIsTTY: boolean;
+  /** stdout is a terminal: grouped results print as an aligned table (else TSV) */
+  readonly stdoutIsTTY?: boolean;
 }
 
 /** How far a run has got (write/progress.ts): input bytes read of totalBytes (null when a size is unknown), rows done. */
@@ -70,7 +73,15 @@ export interface InputSummary {
   readonly blankLines?: number;
 }
 
+/** One group's merged state (--group-by, --per-class): its rows and one state per loss. */
+export interface GroupState {
+  rows: number;
+  readonly losses: { num: ExactSum; den: ExactSum; elements: number; ignored: number }[];
+}
+
 export interface RunSummary {
+  /** --group-by / --per-class: the key column names, and each group's state by key (reduce/keys.ts) */
+  readonly groups?: { readonly columns: readonly string[]; readonly entries: ReadonlyMap<string, GroupState> };
   readonly rows: number;
   readonly nanValues: number;
   readonly omittedRows: number;
@@ -82,13 +93,21 @@ export interface RunSummary {
 
 /** The run's exact state, as --state-out writes it and the result is printed from. */
 export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
+  const g = s.groups;
+  const lossData = (ls: readonly { num: ExactSum; den: ExactSum; elements: number; ignored: number }[]) =>
+    ls.map((l, i) => ({ name: config.losses[i]!.name, num: l.num, den: l.den, elements: l.elements, ignored_rows: l.ignored }));
   return {
     config: {
       losses: config.losses,
       reduction: config.reduction === 'none' ? 'mean' : config.reduction,
       nan_policy: config.nanPolicy,
       columns: s.columns,
+      ...(g ? { group_by: g.columns, ...(config.perClass ? { per_class: true } : {}) } : {}),
     },
+    ...(g ? {
+      groups: [...g.entries].sort((a, b) => compareKeys(a[0], b[0], g.columns.length))
+        .map(([key, v]) => ({ key, rows: v.rows, losses: lossData(v.losses) })),
+    } : {}),
     rows: s.rows,
     nan_values: s.nanValues,
     omitted_rows: s.omittedRows,
@@ -107,6 +126,44 @@ interface Selection {
   /** Per input: column indices, in the order their values appear in a parsed row. */
   readonly fields: number[][];
   readonly roles: Partial<Record<RoleName, { input: number; columns: number[] }>>;
+  /** Per input: --group-by key columns it holds, in key order. */
+  readonly keyFields: number[][];
+  /** --group-by columns in order: where each is (input, position in keyFields[input]), and its name. */
+  readonly keys: { input: number; pos: number; name: string }[];
+}
+
+/**
+ * --group-by columns: each is looked up in the predictions file (or the single input) first,
+ * then in the targets file. They are not prediction or target columns by default.
+ */
+function selectKeys(config: RunConfig, tables: Table[]): Pick<Selection, 'keyFields' | 'keys'> {
+  const keyFields: number[][] = tables.map(() => []);
+  const keys: Selection['keys'] = [];
+  if (!config.groupBy) return { keyFields, keys };
+  const dataTables = config.targets !== null ? 2 : 1;
+  for (const item of config.groupBy.split(',')) {
+    let found = false;
+    for (let i = 0; i < dataTables && !found; i++) {
+      const t = tables[i]!;
+      let cols: number[];
+      try {
+        cols = selectColumns(item, t.columns, '--group-by', t.name);
+      } catch (e) {
+        if (i + 1 < dataTables) continue;
+        if (dataTables === 2) throw new UsageError(`--group-by: no column '${item.trim()}' in ${tables[0]!.name} or ${t.name}`);
+        throw e;
+      }
+      if (!t.checkKeys) throw new UsageError(`--group-by: ${t.format} inputs have no group key columns yet (${t.name}); use CSV or Arrow`);
+      t.checkKeys(cols, '--group-by');
+      for (const c of cols) {
+        if (keyFields[i]!.includes(c)) throw new UsageError(`--group-by: column '${colName(t, c)}' given twice`);
+        keys.push({ input: i, pos: keyFields[i]!.length, name: colName(t, c) });
+        keyFields[i]!.push(c);
+      }
+      found = true;
+    }
+  }
+  return { keyFields, keys };
 }
 
 function colName(t: Table, i: number): string {
@@ -116,6 +173,8 @@ function colName(t: Table, i: number): string {
 function select(config: RunConfig, tables: Table[]): Selection {
   const preds = tables[0]!;
   const fields: number[][] = tables.map(() => []);
+  const { keyFields, keys } = selectKeys(config, tables);
+  const predKeys = keyFields[0]!, targetKeys = keyFields[1] ?? [];
   const roles: Selection['roles'] = {};
   const take = (role: RoleName, input: number, columns: number[]): void => {
     roles[role] = { input, columns };
@@ -133,7 +192,7 @@ function select(config: RunConfig, tables: Table[]): Selection {
     const weightCols = config.weightCols !== null ? pick(config.weightCols, preds, '--weight-cols') : [];
     const predCols = config.predCols !== null
       ? pick(config.predCols, preds, '--pred-cols')
-      : remainingColumns(preds.columns, [...targetCols, ...weightCols, ...varCols, ...pred2Cols]);
+      : remainingColumns(preds.columns, [...targetCols, ...weightCols, ...varCols, ...pred2Cols, ...predKeys]);
     if (predCols.length === 0) throw new UsageError(`${preds.name}: no columns left for predictions`);
     take('preds', 0, predCols);
     take('targets', 0, targetCols);
@@ -143,10 +202,10 @@ function select(config: RunConfig, tables: Table[]): Selection {
     const weightCols = config.weightCols !== null ? pick(config.weightCols, targets, '--weight-cols') : [];
     const predCols = config.predCols !== null
       ? pick(config.predCols, preds, '--pred-cols')
-      : remainingColumns(preds.columns, [...varCols, ...pred2Cols]);
+      : remainingColumns(preds.columns, [...varCols, ...pred2Cols, ...predKeys]);
     const targetCols = config.targetCols !== null
       ? pick(config.targetCols, targets, '--target-cols')
-      : remainingColumns(targets.columns, weightCols);
+      : remainingColumns(targets.columns, [...weightCols, ...targetKeys]);
     if (predCols.length === 0) throw new UsageError(`${preds.name}: no columns to read predictions from`);
     if (targetCols.length === 0) throw new UsageError(`${targets.name}: no columns to read targets from`);
     take('preds', 0, predCols);
@@ -159,7 +218,7 @@ function select(config: RunConfig, tables: Table[]): Selection {
   }
   if (varCols.length) take('vars', 0, varCols);
   if (pred2Cols.length) take('preds2', 0, pred2Cols);
-  return { fields, roles };
+  return { fields, roles, keyFields, keys };
 }
 
 function buildPlan(
@@ -196,6 +255,14 @@ function buildPlan(
     inputs,
     roles: roles as unknown as Plan['roles'],
     rowsAsCsv,
+    ...(sel.keys.length > 0 || config.perClass ? {
+      groups: {
+        refs: sel.keys.map(({ input, pos }) => ({ input, pos })),
+        perClass: config.perClass === true,
+        max: config.maxGroups ?? DEFAULT_MAX_GROUPS,
+        file: tables[sel.keys[0]?.input ?? (sel.roles.targets?.input ?? 0)]!.name,
+      },
+    } : {}),
   };
 }
 
@@ -251,7 +318,7 @@ async function* zipChunks(
   tables: Table[], sel: Selection, rowsPerChunk: number, bytes: number | null,
 ): AsyncGenerator<{ rows: number | null; parts: InputPart[]; transfer: ArrayBuffer[] }> {
   if (bytes !== null && tables.length !== 1) throw new Error('internal: chunks by size for one input only');
-  const its = tables.map((t, i) => t.chunks(sel.fields[i]!, rowsPerChunk, bytes)[Symbol.asyncIterator]());
+  const its = tables.map((t, i) => t.chunks(sel.fields[i]!, rowsPerChunk, bytes, sel.keyFields[i]!)[Symbol.asyncIterator]());
   let before = 0;
   for (;;) {
     const next: IteratorResult<TablePart>[] = [];
@@ -361,19 +428,30 @@ async function runTables(
   const toCaller = config.reduction === 'none' && config.output === null && hooks.rowSink !== undefined;
   const rowsAsCsv = config.reduction === 'none' && !toCaller && rowOutputFormat(config.output) === 'csv';
   const plan = buildPlan(config, tables, sel, widths, rowsAsCsv);
+  if (config.perClass && plan.roles.targets.width !== 1) {
+    throw new UsageError(`--per-class groups rows by their target class: it needs one target column (class indices), not ${plan.roles.targets.width}`);
+  }
   checkWidths(config, defs, plan, tables[0]!.name);
-  const rowsPerChunk = config.chunkRows ?? defaultChunkRows(widths, tables.every((t) => t.format === 'parquet'));
+  const grouping = plan.groups !== undefined;
+  if (grouping && config.reduction === 'none' && (toCaller || rowOutputFormat(config.output) !== 'csv')) {
+    throw new UsageError('--group-by / --per-class with --reduction none write CSV rows only (stdout or -o FILE.csv)');
+  }
+  const keyNames = [...sel.keys.map((k) => k.name), ...(config.perClass ? [colName(tables[sel.roles.targets!.input]!, sel.roles.targets!.columns[0]!)] : [])];
+  const groupMap = new Map<string, GroupState>();
+  const maxGroups = plan.groups?.max ?? 0;
+  // grouped runs: larger chunks, as each (group, chunk) pair costs one exact partial per loss
+  const rowsPerChunk = config.chunkRows ?? Math.min(1 << 20, defaultChunkRows(widths, tables.every((t) => t.format === 'parquet')) * (grouping ? GROUPED_CHUNK_SCALE : 1));
   const single = tables.length === 1 && tables[0]!.format === 'csv';
   // one Parquet input (without --chunk-rows) sizes its own chunks too: see ParquetTable.chunks
   const selfSized = tables.length === 1 && tables[0]!.format === 'parquet';
-  const byBytes = config.chunkRows === null && (single || selfSized) ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES) : null;
+  const byBytes = config.chunkRows === null && (single || selfSized) ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES * (grouping ? GROUPED_CHUNK_SCALE : 1)) : null;
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;
   const blankLines = tables.map(() => 0);
   let sink: RowSink | null = null;
   if (config.reduction === 'none') {
-    const header = outputHeader(defs, tables, sel, plan);
+    const header = [...(grouping ? keyNames : []), ...outputHeader(defs, tables, sel, plan)];
     sink = toCaller ? hooks.rowSink!(header, defs.map((d) => d.outWidth(plan.roles))) : await openRowSink(config.output, header, io.stdout);
   }
   // (edges) the progress line consumes the run's onProgress({ bytesRead, totalBytes, rows }) reports
@@ -406,13 +484,22 @@ async function runTables(
     nanValues += r.nanValues;
     omittedRows += r.omitted;
     r.blankLines?.forEach((b, i) => (blankLines[i]! += b));
-    r.partials.forEach((p: LossPartial, i) => {
-      const s = states[i]!;
-      s.num = mergeSums(s.num, p.num);
-      s.den = mergeSums(s.den, p.den);
-      s.elements += p.elements;
-      s.ignored += p.ignored;
-    });
+    r.partials.forEach((p: LossPartial, i) => addInto(states[i]!, p));
+    if (r.groups) {
+      const g = r.groups;
+      for (let k = 0; k < g.keys.length; k++) {
+        let gs = groupMap.get(g.keys[k]!);
+        if (gs === undefined) {
+          gs = { rows: 0, losses: config.losses.map(() => ({ num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 })) };
+          groupMap.set(g.keys[k]!, gs);
+        }
+        gs.rows += g.rows[k]!;
+        g.partials[k]!.forEach((p, i) => addInto(gs!.losses[i]!, p));
+      }
+      if (groupMap.size > maxGroups) {
+        throw new DataError(`more than ${maxGroups} groups (--max-groups ${maxGroups}); raise --max-groups or group by fewer columns`, { file: plan.groups!.file });
+      }
+    }
     if (sink) {
       if (r.csv) await sink.writeCsv(r.csv);
       else if (r.columns) await sink.writeColumns(r.columns, r.rows);
@@ -476,6 +563,7 @@ async function runTables(
   const columns: Record<string, string[]> = {};
   for (const [role, r] of Object.entries(sel.roles)) columns[role] = r.columns.map((c) => colName(tables[r.input]!, c));
   return {
+    ...(grouping ? { groups: { columns: keyNames, entries: groupMap } } : {}),
     rows, nanValues, omittedRows, losses: states, columns,
     inputs: tables.map((t, i) => ({
       file: t.name, format: t.format, gzip: t.source.gzip, bytes: t.source.size,
@@ -484,6 +572,17 @@ async function runTables(
     })),
   };
 }
+
+/** Add a chunk's partial into a merged state. */
+function addInto(s: { num: ExactSum; den: ExactSum; elements: number; ignored: number }, p: LossPartial): void {
+  s.num = mergeSums(s.num, p.num);
+  s.den = mergeSums(s.den, p.den);
+  s.elements += p.elements;
+  s.ignored += p.ignored;
+}
+
+/** Grouped runs cut chunks this many times larger (fewer per-group partials to make and merge). */
+const GROUPED_CHUNK_SCALE = 8;
 
 function outputHeader(defs: readonly LossDef[], tables: Table[], sel: Selection, plan: Plan): string[] {
   const predRole = sel.roles.preds!;

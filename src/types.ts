@@ -22,6 +22,8 @@ export interface CsvPart {
   readonly firstLine: number | null;
   /** Field indices to parse, in the order of the part's value positions. */
   readonly fields: readonly number[];
+  /** --group-by: field indices whose text is a group key (see parse/csv.ts, keySpans). */
+  readonly keyFields?: readonly number[];
   /** Hand `bytes.buffer` back with the result, for reuse (cut by size: see recycleBlockBuffer). */
   readonly recycle?: true;
 }
@@ -30,7 +32,37 @@ export interface CsvPart {
 export interface ArrowPart {
   readonly kind: 'arrow';
   readonly slices: readonly ColumnSlice[];
+  /** --group-by: the key columns' data for the same rows. */
+  readonly keys?: readonly KeySlice[];
 }
+
+/**
+ * One group-key column for a run of rows, as raw data (transferable); the worker makes each
+ * row's key from it (pool/groups.ts). Text is the column's UTF-8 bytes, as stored.
+ */
+export type KeySlice =
+  | {
+      readonly kind: 'text';
+      readonly rows: number;
+      /** rows + 1 offsets into `data`, from 0 */
+      readonly offsets: Int32Array;
+      readonly data: Uint8Array;
+      /** bit i = row i valid (LSB first), or null when no nulls */
+      readonly validity: Uint8Array | null;
+    }
+  | {
+      readonly kind: 'int';
+      readonly rows: number;
+      readonly values: Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+      readonly validity: Uint8Array | null;
+    }
+  | {
+      readonly kind: 'bool';
+      readonly rows: number;
+      /** bit i = row i's value */
+      readonly bits: Uint8Array;
+      readonly validity: Uint8Array | null;
+    };
 
 /** How one Parquet leaf column's physical values become numbers (read/parquet/schema.ts makes it). */
 export interface LeafDesc {

@@ -10,6 +10,7 @@ import { formatError, oneLine } from '../errors.js';
 import { parseCommandLine } from './program.js';
 import { run, runWarnings, summaryState, type RunIO } from '../run.js';
 import { formatResult, resultJson } from '../write/result.js';
+import { writeGroupsFile } from '../write/groups.js';
 import { mergeStates, readStateFile, repeatedProvenance, writeStateFile } from '../reduce/state.js';
 
 /** --json anywhere before a `--` (known before the command line is parsed, for its own errors too). */
@@ -31,7 +32,7 @@ async function merge(io: RunIO, files: string[], json: boolean, stateOut: string
     warn(io, json, `the same shard (${what}, ${p.rows} rows) is merged more than once`);
   }
   if (stateOut !== null) await writeStateFile(stateOut, merged);
-  io.stdout.write(formatResult(merged, json));
+  io.stdout.write(formatResult(merged, json, { aligned: io.stdoutIsTTY === true }));
   return 0;
 }
 
@@ -50,7 +51,9 @@ async function command(args: readonly string[], io: RunIO): Promise<number> {
     return 0;
   }
   if (config.stateOut !== null) await writeStateFile(config.stateOut, state);
-  io.stdout.write(formatResult(state, config.json));
+  // grouped with -o: the group table goes to the file, the overall result to stdout
+  if (config.output !== null && state.groups) await writeGroupsFile(config.output, state);
+  io.stdout.write(formatResult(state, config.json, { aligned: io.stdoutIsTTY === true, overallOnly: config.output !== null }));
   return 0;
 }
 

@@ -21,6 +21,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 runCli(process.argv.slice(2), {
   stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stderrIsTTY: process.stderr.isTTY === true,
+  stdoutIsTTY: process.stdout.isTTY === true,
 }).then((code) => {
   process.exitCode = code;
 });

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { RunConfig } from '../config.js';
+import { DEFAULT_MAX_GROUPS, type RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { parseNumberString } from '../parse/number.js';
 import { checkDelimiter } from '../read/csv-cut.js';
@@ -139,7 +139,10 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; only Parquet inputs, about 1 Mi values; else about 128 Ki values)', positiveInt('--chunk-rows'))
     .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt('--chunk-bytes'))
     .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt('--max-row-bytes'))
-    .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv, .arrow or .parquet file (atomically) instead of stdout')
+    .option('-o, --output <file>', 'reduction none: write per-row losses to a .csv, .arrow or .parquet file (atomically) instead of stdout; with --group-by / --per-class (mean, sum): the table of groups')
+    .option('--group-by <list>', 'one result per group of rows with equal keys in these columns (text, integer or boolean; from the predictions file or single input, else the targets file), then the overall result')
+    .option('--per-class', 'one result per target class (one target column: class indices or labels); with --group-by, the class is the last key')
+    .option('--max-groups <N>', `stop with an error past this many distinct groups (default ${DEFAULT_MAX_GROUPS})`, positiveInt('--max-groups'))
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
     .option('--progress', 'show progress on stderr: a bar with percent and ETA (rows/s on stdin), ending on the final count (default: when stderr is a terminal)')
@@ -169,6 +172,8 @@ Examples:
   losseval -l cross_entropy --pred-cols 'logit_*' --target-cols label classes.csv
   losseval -l bce --weight 1,2,0.5 probs.csv labels.csv
   losseval -l mse --state-out shard1.json shard1.arrow && losseval merge shard*.json
+  losseval -l ce,nll --pred-cols 'logit_*' --target-cols label --group-by lang,source eval.csv
+  losseval -l ce --pred-cols 'logit_*' --target-cols label --per-class --json eval.csv
 
 CSV values: decimal numbers; nan (any case, optionally signed) or an empty field is NaN; inf, -inf,
 infinity (any case) are infinities; anything else (NA, NULL, N/A, text) is an error. Blank lines are
@@ -212,6 +217,9 @@ interface RawOptions {
   json?: boolean;
   stateOut?: string;
   progress?: boolean;
+  groupBy?: string;
+  perClass?: boolean;
+  maxGroups?: number;
 }
 
 /** Commander's text without its "error: " prefix. */
@@ -270,9 +278,11 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   if (o.stateOut !== undefined && o.reduction === 'none') {
     throw new UsageError('--state-out needs --reduction mean or sum (a state holds exact sums, not rows)');
   }
-  if (o.output !== undefined && o.reduction !== 'none') {
-    throw new UsageError(`--output is for per-row losses (--reduction none), not --reduction ${o.reduction}`);
+  const grouped = o.groupBy !== undefined || o.perClass === true;
+  if (o.output !== undefined && o.reduction !== 'none' && !grouped) {
+    throw new UsageError(`--output is for per-row losses (--reduction none) or a --group-by table, not --reduction ${o.reduction}`);
   }
+  if (o.maxGroups !== undefined && !grouped) throw new UsageError('--max-groups needs --group-by or --per-class');
   const cap = capWorkers(o.workers ?? availableParallelism());
   const workers = cap.workers;
   if (cap.note !== null) warnings.push(cap.note);
@@ -298,6 +308,9 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     json: o.json === true,
     stateOut: o.stateOut ?? null,
     progress: o.progress ?? stderrIsTTY,
+    groupBy: o.groupBy ?? null,
+    perClass: o.perClass === true,
+    maxGroups: o.maxGroups ?? DEFAULT_MAX_GROUPS,
   };
   return { kind: 'run', config, warnings };
 }

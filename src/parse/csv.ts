@@ -47,6 +47,13 @@ export interface CsvChunk {
    * out ready to use, without copying them out of one wide matrix.
    */
   groupWidth?: number;
+  /**
+   * --group-by: field indices whose text is wanted (a field may also be in `columns`). The
+   * result's keySpans then holds, per row and key, the field's content as [start, end) byte
+   * offsets into `bytes` (a quoted field: inside the quotes; end is stored as -(end + 1) when it
+   * holds an escaped "" quote). A field's text is as written: spaces are kept, a row's '\r\n' is not.
+   */
+  keyFields?: readonly number[];
 }
 
 /**
@@ -74,6 +81,8 @@ export interface CsvParseError {
   message: string;
   /** the values of the rows before `row` (laid out as `groups` on success); see parseCsvChunk */
   before?: Float64Array[];
+  /** keyFields given: the key spans of the rows before `row` */
+  keySpans?: Int32Array;
 }
 
 export type CsvParseResult =
@@ -88,6 +97,8 @@ export type CsvParseResult =
       lines: number;
       /** blank lines skipped (two or more fields per row) */
       blankLines: number;
+      /** keyFields given: rows × keyFields.length × 2 offsets (see CsvChunk.keyFields) */
+      keySpans?: Int32Array;
     }
   | CsvParseError;
 
@@ -187,10 +198,23 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
       dupFrom.push(slot[f]!);
     }
   }
+  // key fields: keySlot[f] = 2 × (the key's position), or -1
+  const nk = chunk.keyFields?.length ?? 0;
+  let keySlot: Int32Array | null = null;
+  let spans = NO_SPANS;
+  if (nk > 0) {
+    keySlot = new Int32Array(Math.max(fieldCount, 0)).fill(-1);
+    chunk.keyFields!.forEach((f, k) => {
+      if (!Number.isInteger(f) || f < 0 || f >= fieldCount) throw new RangeError(`key field index ${f} out of range for ${fieldCount} fields`);
+      if (keySlot![f] !== -1) throw new RangeError(`key field ${f} given twice`);
+      keySlot![f] = 2 * k;
+    });
+    spans = new Int32Array(maxRows * nk * 2);
+  }
   // The plain path gives up (returns QUOTED) as soon as it meets a '"' byte; this is cheaper
   // than a separate bytes.indexOf(34) pass over the whole chunk.
-  let err = parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space);
-  if (err === QUOTED) err = parseQuoted(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space);
+  let err = parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space, keySlot, spans, nk * 2);
+  if (err === QUOTED) err = parseQuoted(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space, keySlot, spans, nk * 2);
   // on an error, the rows before it are complete: a caller can look for earlier problems there
   const n = err !== null ? err.row : parsedRows;
   if (dupTo.length > 0) {
@@ -200,10 +224,15 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
   }
   const groups: Float64Array[] = [];
   for (let g = 0; g * w < Math.max(nc, 1); g++) groups.push(space.subarray(g * groupSize, g * groupSize + n * (nc === 0 ? 0 : w)));
-  if (err !== null) return { ...err, before: groups };
+  if (err !== null) return { ...err, before: groups, ...(nk > 0 ? { keySpans: spans.subarray(0, n * nk * 2) } : {}) };
   const lines = parsedLines - (bytes.length > 0 && bytes[bytes.length - 1] !== LF ? 1 : 0);
-  return { ok: true, groups, values: groups[0]!, rows: n, lines, blankLines: parsedBlanks };
+  return {
+    ok: true, groups, values: groups[0]!, rows: n, lines, blankLines: parsedBlanks,
+    ...(nk > 0 ? { keySpans: spans.subarray(0, n * nk * 2) } : {}),
+  };
 }
+
+const NO_SPANS = new Int32Array(0);
 
 /** Set by parsePlain / parseQuoted on success: rows parsed, row ends plus newlines inside quotes, blank lines. */
 let parsedRows = 0;
@@ -255,6 +284,9 @@ function parsePlain(
   slot: Int32Array,
   stride: number,
   out: Float64Array,
+  keySlot: Int32Array | null,
+  spans: Int32Array,
+  keyStride: number,
 ): CsvParseError | null {
   const n = b.length;
   // bytes above `hi` are none of delimiter, '\n', '"' (one compare per byte for digits/letters)
@@ -277,6 +309,7 @@ function parsePlain(
     let f = 0;
     for (;;) {
       const sl = f < fieldCount ? slot[f]! : -1;
+      const fieldStart = pos;
       let c: number;
       if (sl >= 0) {
         let v = 0;
@@ -320,6 +353,11 @@ function parsePlain(
           pos++;
         }
       }
+      if (keySlot !== null && f < fieldCount && keySlot[f]! >= 0) {
+        const k = row * keyStride + keySlot[f]!;
+        spans[k] = fieldStart;
+        spans[k + 1] = pos > fieldStart && b[pos - 1] === CR && (pos === n || b[pos] === LF) ? pos - 1 : pos;
+      }
       c = pos < n ? b[pos]! : LF;
       f++;
       if (c === delim) {
@@ -358,6 +396,9 @@ function parseQuoted(
   slot: Int32Array,
   stride: number,
   out: Float64Array,
+  keySlot: Int32Array | null,
+  spans: Int32Array,
+  keyStride: number,
 ): CsvParseError | null {
   const n = b.length;
   const trimSp = delim !== 32;
@@ -442,6 +483,11 @@ function parseQuoted(
           if (v !== v && numberInvalid) return numberError(row, fieldLine, f, shown(b, cs, ce));
           out[base + sl] = v;
         }
+        if (keySlot !== null && f < fieldCount && keySlot[f]! >= 0) {
+          const ki = row * keyStride + keySlot[f]!;
+          spans[ki] = cs;
+          spans[ki + 1] = escaped ? -(ce + 1) : ce;
+        }
       } else {
         let e = pos;
         while (e < n) {
@@ -460,6 +506,11 @@ function parseQuoted(
           const v = parseNumberBytes(b, pos, fe, delim);
           if (v !== v && numberInvalid) return numberError(row, line, f, shown(b, pos, fe));
           out[base + sl] = v;
+        }
+        if (keySlot !== null && f < fieldCount && keySlot[f]! >= 0) {
+          const ki = row * keyStride + keySlot[f]!;
+          spans[ki] = fieldStart;
+          spans[ki + 1] = fe;
         }
         pos = fe;
       }

@@ -13,7 +13,10 @@ import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
 import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.js';
-import type { ChunkTask, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import type { ChunkTask, GroupPartials, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import { classKeyParts, compositeKeys, csvKeyParts, groupRows, permuteRows, sliceKeyParts } from './groups.js';
+import { keyParts, partText } from '../reduce/keys.js';
+import { mergeSums, ZERO_SUM } from '../reduce/exact-sum.js';
 import type { ArrowPart, CsvPart, InputPart } from '../types.js';
 import { formatNumber } from '../write/format.js';
 
@@ -85,6 +88,8 @@ interface ParsedPart {
   /** CSV: blank lines skipped */
   readonly blankLines?: number;
   readonly failure?: TaskError;
+  /** CSV with key fields: their spans (parse/csv.ts, keySpans) */
+  readonly keySpans?: Int32Array;
 }
 
 /**
@@ -116,16 +121,17 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
     const r = parseCsvChunk({
       bytes: part.bytes, rows: task.rows, delimiter: part.delimiter,
       fieldCount: part.fieldCount, columns: part.fields, out: space(index, need), groupWidth,
+      ...(part.keyFields ? { keyFields: part.keyFields } : {}),
     });
     if (!r.ok) {
       const pos = r.kind === 'number' ? part.fields.indexOf(r.field) : -1;
       const col = pos >= 0 ? info.columns[pos] : null;
       return {
-        groups: r.before!, groupWidth, rows: r.row,
+        groups: r.before!, groupWidth, rows: r.row, ...(r.keySpans ? { keySpans: r.keySpans } : {}),
         failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}), value: r.value },
       };
     }
-    return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines, blankLines: r.blankLines };
+    return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines, blankLines: r.blankLines, ...(r.keySpans ? { keySpans: r.keySpans } : {}) };
   }
   const rows = task.rows;
   if (rows === null) throw new Error('internal: an Arrow chunk without a row count');
@@ -322,13 +328,28 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     ...(roles.preds2 ? { preds2: mat('preds2')! } : {}),
   };
 
-  const partials: LossPartial[] = [];
-  const outs: { data: Float64Array; width: number }[] = [];
   const reduce = plan.reduction !== 'none';
   for (const spec of plan.losses) {
     const def = lossDef(spec.name);
     const problem = def.checkWidths(chunk);
     if (problem) throw new ChunkFailure({ message: `${def.name}: ${problem}`, file: plan.inputs[0]!.file, ...rowOf(task) });
+  }
+  const keys = plan.groups ? rowKeys(task, parts, chunk, rowMap) : null;
+  if (keys !== null && reduce) {
+    const grouped = evaluateGroups(task, chunk, keys);
+    // a kernel error: the ungrouped pass below finds the file's first one
+    if (grouped !== null) {
+      if (failed !== null) throw new ChunkFailure(failed.failure!);
+      const blank = parts.map((p) => p.blankLines ?? 0);
+      return {
+        ok: true as const, seq: task.seq, rows, omitted, nanValues, partials: grouped.overall, groups: grouped.groups,
+        ...(lines !== undefined ? { lines } : {}), ...(blank.some((b) => b > 0) ? { blankLines: blank } : {}),
+      };
+    }
+  }
+  const partials: LossPartial[] = [];
+  const outs: { data: Float64Array; width: number }[] = [];
+  for (const spec of plan.losses) {
     let r: LossOutput;
     try {
       r = evaluateLoss(spec, chunk, plan.reduction);
@@ -352,7 +373,7 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     ...(blankLines.some((b) => b > 0) ? { blankLines } : {}),
   };
   if (plan.reduction !== 'none') return base;
-  if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows) };
+  if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows, keys, keyCount(plan.groups)) };
   const columns: Float64Array[] = [];
   for (const o of outs) {
     for (let k = 0; k < o.width; k++) {
@@ -366,11 +387,109 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
 
 const encoder = new TextEncoder();
 
-function rowsToCsv(outs: readonly { data: Float64Array; width: number }[], rows: number): Uint8Array {
+/** A key part as a CSV field: missing is empty; text with a comma, quote or line break is quoted. */
+function csvKeyField(p: string): string {
+  const t = partText(p) ?? '';
+  return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+}
+
+/**
+ * Each kept row's group key (--group-by columns, or the target class with --per-class). Rows
+ * dropped by --nan-policy omit are left out (rowMap: kept row → parsed row).
+ */
+function rowKeys(task: DecodedTask, parsed: readonly ParsedPart[], chunk: Chunk, rowMap: Int32Array | null): string[] {
+  const g = task.plan.groups!;
+  const classes = g.perClass ? classKeyParts(chunk.targets.data, chunk.rows) : null;
+  if (classes !== null && g.refs.length === 0) return classes;
+  // --per-class with --group-by: the class is the last key part
+  const nk = g.refs.length + (classes !== null ? 1 : 0);
+  const rows = chunk.rows;
+  const parts: string[] = new Array(rows * nk);
+  if (classes !== null) for (let r = 0; r < rows; r++) parts[r * nk + nk - 1] = classes[r]!;
+  g.refs.forEach((ref, k) => {
+    const part = task.parts[ref.input]!;
+    const p = parsed[ref.input]!;
+    let col: string[];
+    if (part.kind === 'csv') {
+      const nkIn = part.keyFields!.length;
+      const all = csvKeyParts(part.bytes, p.keySpans!, p.rows, nkIn);
+      col = nkIn === 1 ? all : Array.from({ length: p.rows }, (_, r) => all[r * nkIn + ref.pos]!);
+    } else {
+      col = sliceKeyParts(part.keys![ref.pos]!);
+    }
+    for (let r = 0; r < rows; r++) parts[r * nk + k] = col[rowMap ? rowMap[r]! : r]!;
+  });
+  return compositeKeys(parts, rows, nk);
+}
+
+/**
+ * Every group's partials (its rows alone through evaluateLoss) and the chunk's overall partials
+ * (their exact sums); null when a kernel rejects a value (the caller's ungrouped pass reports it).
+ */
+function evaluateGroups(task: DecodedTask, chunk: Chunk, keys: readonly string[]): { overall: LossPartial[]; groups: GroupPartials } | null {
+  const { plan } = task;
+  const g = plan.groups!;
+  const grouped = groupRows(keys, g.max);
+  if (grouped === null) {
+    throw new ChunkFailure({ message: `more than ${g.max} groups (--max-groups ${g.max}); raise --max-groups or group by fewer columns`, file: g.file });
+  }
+  const { start, perm } = grouped;
+  const sorted: Partial<Record<RoleName, Matrix>> = {};
+  for (const name of ROLES) {
+    const m = chunk[name];
+    if (m) sorted[name] = { data: permuteRows(m.data, m.width, perm), width: m.width };
+  }
+  const view = (name: RoleName, a: number, b: number): Matrix | undefined => {
+    const m = sorted[name];
+    return m ? { data: m.data.subarray(a * m.width, b * m.width), width: m.width } : undefined;
+  };
+  const overall: LossPartial[] = plan.losses.map(() => ({ num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
+  const partials: LossPartial[][] = [];
+  const rows: number[] = [];
+  for (let k = 0; k < grouped.keys.length; k++) {
+    const a = start[k]!, b = start[k + 1]!;
+    const sub: Chunk = {
+      rows: b - a, preds: view('preds', a, b)!, targets: view('targets', a, b)!,
+      ...(sorted.weights ? { weights: view('weights', a, b)! } : {}),
+      ...(sorted.vars ? { vars: view('vars', a, b)! } : {}),
+      ...(sorted.preds2 ? { preds2: view('preds2', a, b)! } : {}),
+    };
+    const ps: LossPartial[] = [];
+    for (let i = 0; i < plan.losses.length; i++) {
+      let r: LossOutput;
+      try {
+        r = evaluateLoss(plan.losses[i]!, sub, plan.reduction);
+      } catch (e) {
+        if (e instanceof KernelError) return null;
+        throw e;
+      }
+      const p = { num: r.num, den: r.den, elements: r.elements, ignored: r.ignored };
+      ps.push(p);
+      overall[i] = addPartial(overall[i]!, p);
+    }
+    partials.push(ps);
+    rows.push(b - a);
+  }
+  return { overall, groups: { keys: grouped.keys, rows, partials } };
+}
+
+/** Parts of a group key: the --group-by columns, and the class with --per-class. */
+export function keyCount(g: { refs: readonly unknown[]; perClass: boolean } | undefined): number {
+  return g === undefined ? 0 : g.refs.length + (g.perClass ? 1 : 0);
+}
+
+/** The exact sum of two partials. */
+export function addPartial(a: LossPartial, b: LossPartial): LossPartial {
+  return { num: mergeSums(a.num, b.num), den: mergeSums(a.den, b.den), elements: a.elements + b.elements, ignored: a.ignored + b.ignored };
+}
+
+function rowsToCsv(
+  outs: readonly { data: Float64Array; width: number }[], rows: number, keys: readonly string[] | null, keyCount: number,
+): Uint8Array {
   const lines: string[] = new Array(rows);
   for (let r = 0; r < rows; r++) {
-    let line = '';
-    let first = true;
+    let line = keys !== null ? keyParts(keys[r]!, keyCount).map(csvKeyField).join(',') : '';
+    let first = keys === null;
     for (const o of outs) {
       for (let k = 0, s = r * o.width; k < o.width; k++) {
         line += (first ? '' : ',') + formatNumber(o.data[s + k]!);

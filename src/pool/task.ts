@@ -35,6 +35,27 @@ export interface Plan {
   };
   /** Reduction none with CSV output: workers format the rows as CSV text. */
   readonly rowsAsCsv: boolean;
+  /** --group-by / --per-class: how each row's key is made (pool/groups.ts). */
+  readonly groups?: GroupPlan;
+}
+
+/** Where each key column of --group-by is: input `input`, key position `pos` of that input's part. */
+export interface GroupPlan {
+  /** --group-by columns in order (empty with perClass) */
+  readonly refs: readonly { readonly input: number; readonly pos: number }[];
+  /** --per-class: the key is the row's target value */
+  readonly perClass: boolean;
+  /** --max-groups */
+  readonly max: number;
+  /** For messages: the file of the first key column. */
+  readonly file: string;
+}
+
+/** One chunk's groups: keys (pool/groups.ts), and per group its rows and one partial per loss. */
+export interface GroupPartials {
+  readonly keys: readonly string[];
+  readonly rows: readonly number[];
+  readonly partials: readonly (readonly LossPartial[])[];
 }
 
 export interface ChunkTask {
@@ -80,6 +101,8 @@ export type TaskResult =
       readonly blankLines?: readonly number[];
       readonly nanValues: number;
       readonly partials: readonly LossPartial[];
+      /** --group-by / --per-class (mean, sum): the chunk's groups */
+      readonly groups?: GroupPartials;
       /** Reduction none: CSV text of the output rows (rowsAsCsv) … */
       readonly csv?: Uint8Array;
       /** … or the output columns. */

@@ -25,7 +25,7 @@ import { DataError } from '../errors.js';
 import { concat, readHead, replay } from './bytes.js';
 
 export type { NumericKind, ColumnSlice } from '../types.js';
-import type { ColumnSlice, NumericKind } from '../types.js';
+import type { ColumnSlice, KeySlice, NumericKind } from '../types.js';
 
 export interface ArrowFieldInfo {
   name: string;
@@ -40,6 +40,8 @@ export interface ArrowFieldInfo {
   /** The schema allows nulls in the column / in a list's values (a batch holding nulls where it does not is corrupt). */
   nullable?: boolean;
   childNullable?: boolean;
+  /** What a --group-by key made of this column is: Utf8 / LargeUtf8 / Dictionary<Utf8> text, integers, booleans; else null. */
+  keyKind?: 'text' | 'dict' | 'int' | 'bool' | null;
 }
 
 export interface ArrowSource {
@@ -59,7 +61,7 @@ export interface ArrowSource {
    * may be shorter) whatever the record batch sizes; each item is parallel to `columns`. Can be
    * iterated once. Selecting a non-numeric column is a DataError naming column and type.
    */
-  chunks(columns: number[], rowsPerChunk: number): AsyncIterable<ColumnSlice[]>;
+  chunks(columns: number[], rowsPerChunk: number, keys?: number[]): AsyncIterable<ColumnSlice[] & { groupKeys?: KeySlice[] }>;
   /** Release the file / stream (also done when `chunks()` finishes or is abandoned). */
   close(): Promise<void>;
 }
@@ -693,12 +695,25 @@ function fieldInfo(f: Field): ArrowFieldInfo {
   }
 }
 
+function keyKindOf(t: DataTypeT): ArrowFieldInfo['keyKind'] {
+  if (t.typeId === Type.Utf8 || t.typeId === Type.LargeUtf8) return 'text';
+  if (t.typeId === Type.Bool) return 'bool';
+  if (DataType.isInt(t)) return 'int';
+  if (DataType.isDictionary(t)) {
+    const v = (t as unknown as { dictionary: DataTypeT }).dictionary;
+    return v.typeId === Type.Utf8 || v.typeId === Type.LargeUtf8 ? 'dict' : null;
+  }
+  return null;
+}
+
 function fieldInfoOf(f: Field): ArrowFieldInfo {
   const t = f.type as DataTypeT;
   const type = String(t);
   const nullable = f.nullable !== false;
   const plain = numericKind(t);
-  if (plain) return { name: f.name, kind: plain, listSize: null, isList: false, type, nullable };
+  const keyKind = keyKindOf(t);
+  if (plain) return { name: f.name, kind: plain, listSize: null, isList: false, type, nullable, keyKind };
+  if (keyKind) return { name: f.name, kind: null, listSize: null, isList: false, type, nullable, keyKind };
   if (t.typeId === Type.FixedSizeList || t.typeId === Type.List) {
     const childField = t.children[0] as Field;
     const kind = numericKind(childField.type as DataTypeT);
@@ -954,6 +969,8 @@ export async function openArrow(input: Input): Promise<ArrowSource> {
 interface Piece {
   /** Column data of the selected columns in this batch. */
   cols: Data[];
+  /** Column data of the key columns in this batch. */
+  keys: Data[];
   start: number;
   count: number;
   /** 1-based file row of batch row 0. */
@@ -1109,14 +1126,94 @@ class Source implements ArrowSource {
     return d;
   }
 
-  chunks(columns: number[], rowsPerChunk: number): AsyncIterable<ColumnSlice[]> {
+  chunks(columns: number[], rowsPerChunk: number, keys: number[] = []): AsyncIterable<ColumnSlice[] & { groupKeys?: KeySlice[] }> {
     this.check(columns);
+    for (const c of keys) {
+      const f = this.fields[c];
+      if (!Number.isInteger(c) || !f) throw new RangeError(`${this.name}: no column at index ${c}`);
+      if (!f.keyKind) throw new DataError(`column has type ${f.type}, not text, integers or booleans (a group key)`, { file: this.name, column: f.name });
+    }
     if (!Number.isSafeInteger(rowsPerChunk) || rowsPerChunk < 1) throw new RangeError(`rowsPerChunk must be a positive integer, got ${rowsPerChunk}`);
     if (this.started) throw new Error('ArrowSource.chunks() can be iterated only once');
-    return this.iterate(columns, rowsPerChunk);
+    return this.iterate(columns, rowsPerChunk, keys);
   }
 
-  private async *iterate(columns: number[], rowsPerChunk: number): AsyncGenerator<ColumnSlice[]> {
+  /** Key column c of a batch, checked against the row count. */
+  private keyData(batch: RecordBatch, c: number, firstRow: number): Data {
+    const d = batch.data.children[c] as Data | undefined;
+    const n = batch.numRows;
+    const f = this.fields[c]!;
+    const bad = (what: string) =>
+      new DataError(`corrupt Arrow data: the record batch starting at row ${firstRow} has ${n} rows but ${what}`,
+        { file: this.name, column: f.name });
+    if (!d) throw bad('no data for the column');
+    if (d.length !== n) throw bad(`the column has ${d.length}`);
+    if (d.nullCount > 0 && (d.nullBitmap?.length ?? 0) < ((d.offset + n + 7) >> 3)) throw bad('a shorter validity bitmap');
+    if (f.keyKind === 'text') {
+      const offs = d.valueOffsets as unknown as ArrayLike<number | bigint> | undefined;
+      if (!offs || offs.length < n + 1) throw bad('fewer text offsets');
+      const a = Number(offs[0]!), b = Number(offs[n]!);
+      if (a < 0 || b < a || b > (d.values as Uint8Array).length) throw bad(`text offsets ${a}..${b} outside its ${(d.values as Uint8Array).length} bytes`);
+    } else if (f.keyKind === 'bool') {
+      if ((d.values as Uint8Array).length < ((d.offset + n + 7) >> 3)) throw bad('a shorter boolean bitmap');
+    } else if ((d.values as Typed).length < n) {
+      throw bad(`only ${(d.values as Typed).length} values`);
+    }
+    return d;
+  }
+
+  /** One key column over the pieces (key position j) as a KeySlice of `rows` rows. */
+  private buildKey(c: number, j: number, pieces: Piece[], rows: number): KeySlice {
+    const f = this.fields[c]!;
+    const validity = keyValidity(pieces, j, rows);
+    if (f.keyKind === 'int') {
+      const kind = numericKind(pieces[0]!.keys[j]!.type as DataTypeT)!;
+      const values = gather(kind, pieces.map((p) => (p.keys[j]!.values as Typed).subarray(p.start, p.start + p.count)), rows);
+      return { kind: 'int', rows, values: values as never, validity };
+    }
+    if (f.keyKind === 'bool') {
+      const bits = new Uint8Array((rows + 7) >> 3);
+      let o = 0;
+      for (const p of pieces) {
+        const d = p.keys[j]!;
+        copyBits(d.values as Uint8Array, d.offset + p.start, bits, o, p.count);
+        o += p.count;
+      }
+      return { kind: 'bool', rows, bits, validity };
+    }
+    // text: the rows' bytes, one after another (dictionary entries written out per row)
+    const parts: Uint8Array[] = [];
+    const offsets = new Int32Array(rows + 1);
+    let o = 0, total = 0;
+    for (const p of pieces) {
+      const d = p.keys[j]!;
+      if (f.keyKind === 'dict') {
+        const entries = dictionaryEntries(d);
+        const idx = d.values as Typed & ArrayLike<number | bigint>;
+        for (let r = p.start; r < p.start + p.count; r++) {
+          const e = entries[Number(idx[r]!)];
+          if (e === undefined && (validity === null || bitSet(validity, o))) {
+            throw new DataError(`corrupt Arrow data: dictionary index ${idx[r]} outside its ${entries.length} entries`,
+              { file: this.name, row: p.batchFirstRow + r, column: f.name });
+          }
+          if (e !== undefined) { parts.push(e); total += e.length; }
+          offsets[++o] = total;
+        }
+      } else {
+        const offs = d.valueOffsets as unknown as ArrayLike<number | bigint>;
+        const a = Number(offs[p.start]!), b = Number(offs[p.start + p.count]!);
+        parts.push((d.values as Uint8Array).subarray(a, b));
+        for (let r = p.start; r < p.start + p.count; r++) offsets[++o] = total + Number(offs[r + 1]!) - a;
+        total += b - a;
+      }
+    }
+    const data = new Uint8Array(total);
+    let at = 0;
+    for (const b of parts) { data.set(b, at); at += b.length; }
+    return { kind: 'text', rows, offsets, data, validity };
+  }
+
+  private async *iterate(columns: number[], rowsPerChunk: number, keys: number[]): AsyncGenerator<ColumnSlice[] & { groupKeys?: KeySlice[] }> {
     const widths = await this.widths(columns);
     this.started = true;
     let pending: Piece[] = [];
@@ -1130,24 +1227,30 @@ class Source implements ArrowSource {
         const n = batch.numRows;
         if (n === 0) continue;
         const cols = columns.map((c) => this.columnData(batch, c, firstRow));
+        const keyCols = keys.map((c) => this.keyData(batch, c, firstRow));
         let start = 0;
         while (start < n) {
           const take = Math.min(rowsPerChunk - pendingRows, n - start);
-          pending.push({ cols, start, count: take, batchFirstRow: firstRow });
+          pending.push({ cols, keys: keyCols, start, count: take, batchFirstRow: firstRow });
           pendingRows += take;
           start += take;
           if (pendingRows === rowsPerChunk) {
-            yield this.build(columns, widths, pending, pendingRows, chunkFirstRow);
+            yield this.withKeys(this.build(columns, widths, pending, pendingRows, chunkFirstRow), keys, pending, pendingRows);
             chunkFirstRow += pendingRows;
             pending = [];
             pendingRows = 0;
           }
         }
       }
-      if (pendingRows > 0) yield this.build(columns, widths, pending, pendingRows, chunkFirstRow);
+      if (pendingRows > 0) yield this.withKeys(this.build(columns, widths, pending, pendingRows, chunkFirstRow), keys, pending, pendingRows);
     } finally {
       await this.close();
     }
+  }
+
+  private withKeys(slices: ColumnSlice[], keys: number[], pieces: Piece[], rows: number): ColumnSlice[] & { groupKeys?: KeySlice[] } {
+    if (keys.length === 0) return slices;
+    return Object.assign(slices, { groupKeys: keys.map((c, j) => this.buildKey(c, j, pieces, rows)) });
   }
 
   private build(columns: number[], widths: number[], pieces: Piece[], rows: number, firstRow: number): ColumnSlice[] {
@@ -1230,6 +1333,36 @@ function rowValidity(pieces: Piece[], j: number, rows: number): Uint8Array | nul
     o += p.count;
   }
   return out;
+}
+
+/** Row validity of key column j over the pieces, re-aligned to bit 0; null when no piece has nulls. */
+function keyValidity(pieces: Piece[], j: number, rows: number): Uint8Array | null {
+  if (!pieces.some((p) => p.keys[j]!.nullCount > 0)) return null;
+  const out = new Uint8Array((rows + 7) >> 3);
+  let o = 0;
+  for (const p of pieces) {
+    const d = p.keys[j]!;
+    if (d.nullCount > 0) copyBits(d.nullBitmap as Uint8Array, d.offset + p.start, out, o, p.count);
+    else setBits(out, o, p.count);
+    o += p.count;
+  }
+  return out;
+}
+
+const dictionaryCache = new WeakMap<object, Uint8Array[]>();
+const utf8Encoder = new TextEncoder();
+
+/** The UTF-8 bytes of each entry of a Dictionary<Utf8> column's dictionary (cached per dictionary). */
+function dictionaryEntries(d: Data): Uint8Array[] {
+  const dict = (d as unknown as { dictionary?: { length: number; get(i: number): string | null } }).dictionary;
+  if (!dict) return [];
+  let e = dictionaryCache.get(dict);
+  if (!e) {
+    e = [];
+    for (let i = 0; i < dict.length; i++) e.push(utf8Encoder.encode(dict.get(i) ?? ''));
+    dictionaryCache.set(dict, e);
+  }
+  return e;
 }
 
 /** Validity of list values over child ranges [a, b), re-aligned to bit 0; null when none has nulls. */

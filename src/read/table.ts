@@ -5,7 +5,7 @@
  */
 import { CsvCutError, countRows, cutCsv, type CsvHeader, type CutOptions, type RowBlock } from './csv-cut.js';
 import type { ArrowSource } from './arrow.js';
-import type { ColumnSlice } from '../types.js';
+import type { ColumnSlice, KeySlice } from '../types.js';
 import { refusal, type ByteSource } from './source.js';
 import { openNpyTable } from './npy.js';
 import type { ColumnInfo } from './columns.js';
@@ -35,7 +35,12 @@ export interface Table {
    * last may be shorter) — or, for CSV with `bytesPerChunk`, of about that many bytes with rows
    * uncounted (TablePart.rows null; see cutCsv's bytesPerBlock).
    */
-  chunks(selected: readonly number[], rowsPerChunk: number, bytesPerChunk?: number | null): AsyncIterable<TablePart>;
+  chunks(selected: readonly number[], rowsPerChunk: number, bytesPerChunk?: number | null, keys?: readonly number[]): AsyncIterable<TablePart>;
+  /**
+   * --group-by: throws a UsageError when one of these columns cannot be a group key (a float
+   * column). Absent: the format has no group keys.
+   */
+  checkKeys?(columns: readonly number[], option: string): void;
   /** Release the input (also after an error). */
   close(): Promise<void>;
   /** Rows left after the chunks were consumed (after a mismatch, to name the total count). */
@@ -102,7 +107,8 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
       source.close();
       return Promise.resolve();
     },
-    async *chunks(selected, rowsPerChunk, bytesPerChunk = null) {
+    checkKeys: () => undefined,
+    async *chunks(selected, rowsPerChunk, bytesPerChunk = null, keys = []) {
       opts.rowsPerBlock = rowsPerChunk;
       opts.bytesPerBlock = bytesPerChunk;
       started = true;
@@ -120,6 +126,7 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
           transfer: [b.bytes.buffer as ArrayBuffer],
           part: {
             kind: 'csv', bytes: b.bytes, delimiter, fieldCount: header.fieldCount, firstLine: b.firstLine, fields: selected,
+            ...(keys.length > 0 ? { keyFields: keys } : {}),
             ...(bytesPerChunk !== null ? { recycle: true as const } : {}),
           },
         };
@@ -194,11 +201,17 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
       });
       return ws;
     },
-    async *chunks(selected, rowsPerChunk) {
-      const it = arrow.chunks([...selected], rowsPerChunk)[Symbol.asyncIterator]();
+    checkKeys(cols, option) {
+      for (const c of cols) {
+        const f = arrow.fields[c]!;
+        if (!f.keyKind) throw new UsageError(`${option}: column '${f.name}' of ${source.name} has type ${f.type}; group keys are text, integers or booleans`);
+      }
+    },
+    async *chunks(selected, rowsPerChunk, _bytes, keys = []) {
+      const it = arrow.chunks([...selected], rowsPerChunk, [...keys])[Symbol.asyncIterator]();
       rest = it;
       for (;;) {
-        let r: IteratorResult<ColumnSlice[]>;
+        let r: IteratorResult<ColumnSlice[] & { groupKeys?: KeySlice[] }>;
         try {
           r = await it.next();
         } catch (e) {
@@ -212,7 +225,16 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
           if (s.validity) transfer.push(s.validity.buffer as ArrayBuffer);
           if (s.childValidity) transfer.push(s.childValidity.buffer as ArrayBuffer);
         }
-        yield { rows: slices[0]?.rows ?? 0, transfer, part: { kind: 'arrow', slices } };
+        const keySlices = slices.groupKeys;
+        for (const k of keySlices ?? []) {
+          for (const b of [k.validity, k.kind === 'text' ? k.offsets : null, k.kind === 'text' ? k.data : k.kind === 'int' ? k.values : k.bits]) {
+            if (b && !transfer.includes(b.buffer as ArrayBuffer)) transfer.push(b.buffer as ArrayBuffer);
+          }
+        }
+        yield {
+          rows: slices[0]?.rows ?? keySlices?.[0]?.rows ?? 0, transfer,
+          part: { kind: 'arrow', slices: [...slices], ...(keySlices ? { keys: keySlices } : {}) },
+        };
       }
     },
     async countRest() {

@@ -13,11 +13,15 @@ import { mergeSums, sumFromJSON, sumToJSON, type ExactSum } from './exact-sum.js
 import type { LossSpec } from '../losses/kernel.js';
 import type { NanPolicy } from '../types.js';
 import { trackTempFile, untrackTempFile } from '../cleanup.js';
+import { compareKeys, joinParts, keyParts, partFromStored, partToStored } from './keys.js';
 
 /** The `format` field of every state file. */
 export const STATE_FORMAT = 'losseval-state';
-/** The state file version this losseval writes (and the newest it reads). */
-export const STATE_VERSION = 1;
+/**
+ * The newest state file version this losseval reads and writes: 2 adds groups (--group-by,
+ * --per-class). A state without them is still written as version 1, so older tools read it.
+ */
+export const STATE_VERSION = 2;
 
 /** What must be equal for two states to merge. Input formats and paths are not part of it. */
 export interface StateConfig {
@@ -26,6 +30,9 @@ export interface StateConfig {
   readonly nan_policy: NanPolicy;
   /** Column selection per role (names, or 0-based indices without a header). */
   readonly columns: Readonly<Record<string, readonly string[]>>;
+  /** Version 2, grouped runs: the key columns (--group-by names, then the target column with --per-class). */
+  readonly group_by?: readonly string[];
+  readonly per_class?: boolean;
 }
 
 /** One input of a run, as provenance: its name, format, whether gzipped, and its size in bytes when known. */
@@ -54,8 +61,17 @@ export interface LossStateData {
   readonly ignored_rows: number;
 }
 
+/** One group's exact state: its key (reduce/keys.ts), rows, and one state per loss. */
+export interface GroupStateData {
+  readonly key: string;
+  readonly rows: number;
+  readonly losses: readonly LossStateData[];
+}
+
 /** A run's (or a merge's) exact state. */
 export interface LossevalState {
+  /** Grouped runs (config.group_by): every group, in key order. */
+  readonly groups?: readonly GroupStateData[];
   readonly config: StateConfig;
   readonly rows: number;
   readonly nan_values: number;
@@ -90,6 +106,14 @@ export function configDifference(a: StateConfig, b: StateConfig, an: string, bn:
       }
     }
   }
+  const ga = a.group_by ?? null, gb = b.group_by ?? null;
+  if ((ga === null) !== (gb === null)) {
+    const [g, n, u] = ga !== null ? [ga, an, bn] : [gb!, bn, an];
+    return `${n} is grouped by ${g.join(',')}${(ga ?? gb) && (ga !== null ? a : b).per_class ? ' (--per-class)' : ''} (state version 2) but ${u} is not grouped`;
+  }
+  if (ga !== null && gb !== null && (ga.join(',') !== gb.join(',') || (a.per_class === true) !== (b.per_class === true))) {
+    return `group keys differ: ${ga.join(',')}${a.per_class ? ' (--per-class)' : ''} in ${an}, ${gb.join(',')}${b.per_class ? ' (--per-class)' : ''} in ${bn}`;
+  }
   if (a.reduction !== b.reduction) return `reduction differs: ${a.reduction} in ${an}, ${b.reduction} in ${bn}`;
   if (a.nan_policy !== b.nan_policy) return `nan policy differs: ${a.nan_policy} in ${an}, ${b.nan_policy} in ${bn}`;
   for (const role of new Set([...Object.keys(a.columns), ...Object.keys(b.columns)])) {
@@ -110,24 +134,34 @@ export function mergeStates(states: readonly LossevalState[], names?: readonly s
   let rows = 0, nan = 0, omitted = 0;
   const losses = first.losses.map((l) => ({ ...l }));
   const provenance: Provenance[] = [];
+  const groups = new Map<string, GroupStateData>();
   states.forEach((s, i) => {
     if (i > 0) {
       const diff = configDifference(first.config, s.config, label(0), label(i));
       if (diff) throw new UsageError(`cannot merge: ${diff}`);
-      s.losses.forEach((l, k) => {
-        const m = losses[k]!;
-        losses[k] = {
-          name: m.name, num: mergeSums(m.num, l.num), den: mergeSums(m.den, l.den),
-          elements: m.elements + l.elements, ignored_rows: m.ignored_rows + l.ignored_rows,
-        };
-      });
+      s.losses.forEach((l, k) => (losses[k] = mergeLoss(losses[k]!, l)));
+    }
+    for (const g of s.groups ?? []) {
+      const m = groups.get(g.key);
+      groups.set(g.key, m === undefined ? g : { key: g.key, rows: m.rows + g.rows, losses: m.losses.map((l, k) => mergeLoss(l, g.losses[k]!)) });
     }
     rows += s.rows;
     nan += s.nan_values;
     omitted += s.omitted_rows;
     provenance.push(...s.provenance);
   });
-  return { config: first.config, rows, nan_values: nan, omitted_rows: omitted, losses, provenance };
+  const keyCount = first.config.group_by?.length ?? 0;
+  return {
+    config: first.config, rows, nan_values: nan, omitted_rows: omitted, losses, provenance,
+    ...(first.config.group_by ? { groups: [...groups.values()].sort((a, b) => compareKeys(a.key, b.key, keyCount)) } : {}),
+  };
+}
+
+function mergeLoss(m: LossStateData, l: LossStateData): LossStateData {
+  return {
+    name: m.name, num: mergeSums(m.num, l.num), den: mergeSums(m.den, l.den),
+    elements: m.elements + l.elements, ignored_rows: m.ignored_rows + l.ignored_rows,
+  };
 }
 
 /** Provenance entries that occur more than once (the same shard merged twice). */
@@ -139,18 +173,23 @@ export function repeatedProvenance(s: LossevalState): Provenance[] {
 
 /** The state as the JSON value a state file holds (exact sums as hexadecimal integers × 2^-1074). */
 export function stateToJSON(s: LossevalState): unknown {
+  const lossesJSON = (ls: readonly LossStateData[]): unknown[] => ls.map((l) => ({
+    name: l.name, numerator: sumToJSON(l.num), denominator: sumToJSON(l.den),
+    elements: l.elements, ignored_rows: l.ignored_rows,
+  }));
+  const keyCount = s.config.group_by?.length ?? 0;
   return {
     format: STATE_FORMAT,
-    version: STATE_VERSION,
+    version: s.config.group_by ? 2 : 1,
     fingerprint: configFingerprint(s.config),
     config: s.config,
     rows: s.rows,
     nan_values: s.nan_values,
     omitted_rows: s.omitted_rows,
-    losses: s.losses.map((l) => ({
-      name: l.name, numerator: sumToJSON(l.num), denominator: sumToJSON(l.den),
-      elements: l.elements, ignored_rows: l.ignored_rows,
-    })),
+    losses: lossesJSON(s.losses),
+    ...(s.groups ? {
+      groups: s.groups.map((g) => ({ key: keyParts(g.key, keyCount).map(partToStored), rows: g.rows, losses: lossesJSON(g.losses) })),
+    } : {}),
     provenance: s.provenance,
   };
 }
@@ -180,7 +219,7 @@ export function stateFromJSON(v: unknown): LossevalState {
   if (o.format !== STATE_FORMAT) fail(`not a losseval state (format ${JSON.stringify(o.format)})`);
   if (typeof o.version !== 'number') fail('no format version');
   if (o.version > STATE_VERSION) fail(`written by a newer losseval (state format version ${o.version}; this one reads ${STATE_VERSION})`);
-  if (o.version !== STATE_VERSION) fail(`unknown state format version ${o.version}`);
+  if (o.version !== 1 && o.version !== 2) fail(`unknown state format version ${o.version}`);
   const c = obj(o.config, 'config');
   const losses = arr(c.losses, 'config.losses').map((l, i) => {
     const lo = obj(l, `config.losses[${i}]`);
@@ -194,22 +233,38 @@ export function stateFromJSON(v: unknown): LossevalState {
   for (const [k, list] of Object.entries(cols)) {
     columns[k] = arr(list, `config.columns.${k}`).map((x) => (typeof x === 'string' ? x : fail(`config.columns.${k} holds a non-string`)));
   }
-  const config: StateConfig = { losses, reduction: c.reduction, nan_policy: c.nan_policy, columns };
+  let grouping = {};
+  if (c.group_by !== undefined) {
+    if (o.version < 2) fail('config.group_by in a version 1 state');
+    const g = arr(c.group_by, 'config.group_by').map((x) => (typeof x === 'string' ? x : fail('config.group_by holds a non-string')));
+    if (g.length === 0) fail('config.group_by is empty');
+    if (c.per_class !== undefined && typeof c.per_class !== 'boolean') fail('config.per_class is not a boolean');
+    grouping = { group_by: g, ...(c.per_class !== undefined ? { per_class: c.per_class } : {}) };
+  }
+  const config: StateConfig = { losses, reduction: c.reduction, nan_policy: c.nan_policy, columns, ...grouping };
   if (o.fingerprint !== configFingerprint(config)) fail('the configuration does not match its fingerprint');
-  const ls = arr(o.losses, 'losses');
-  if (ls.length !== losses.length) fail('losses do not match the configuration');
-  const lossStates = ls.map((l, i) => {
-    const lo = obj(l, `losses[${i}]`);
-    if (lo.name !== losses[i]!.name) fail(`losses[${i}] is not ${losses[i]!.name}`);
-    let num: ExactSum, den: ExactSum;
-    try {
-      num = sumFromJSON(lo.numerator);
-      den = sumFromJSON(lo.denominator);
-    } catch (e) {
-      fail(`losses[${i}]: ${(e as Error).message}`);
-    }
-    return { name: losses[i]!.name, num, den, elements: count(lo.elements, `losses[${i}].elements`), ignored_rows: count(lo.ignored_rows, `losses[${i}].ignored_rows`) };
-  });
+  const lossStates = lossesFromJSON(o.losses, 'losses', losses);
+  let groups: GroupStateData[] | undefined;
+  if (config.group_by) {
+    const keyCount = config.group_by.length;
+    const seen = new Set<string>();
+    groups = arr(o.groups, 'groups').map((g, i) => {
+      const go = obj(g, `groups[${i}]`);
+      const parts = arr(go.key, `groups[${i}].key`);
+      if (parts.length !== keyCount) fail(`groups[${i}].key has ${parts.length} parts, not ${keyCount}`);
+      let key: string;
+      try {
+        key = joinParts(parts.map(partFromStored));
+      } catch (e) {
+        fail(`groups[${i}].key: ${(e as Error).message}`);
+      }
+      if (seen.has(key)) fail(`groups[${i}]: a key given twice`);
+      seen.add(key);
+      return { key, rows: count(go.rows, `groups[${i}].rows`), losses: lossesFromJSON(go.losses, `groups[${i}].losses`, losses) };
+    }).sort((a, b) => compareKeys(a.key, b.key, keyCount));
+  } else if (o.groups !== undefined) {
+    fail('groups without config.group_by');
+  }
   const provenance = arr(o.provenance, 'provenance').map((p, i) => {
     const po = obj(p, `provenance[${i}]`);
     const inputs = arr(po.inputs, `provenance[${i}].inputs`).map((x, j) => {
@@ -225,8 +280,29 @@ export function stateFromJSON(v: unknown): LossevalState {
   });
   return {
     config, rows: count(o.rows, 'rows'), nan_values: count(o.nan_values, 'nan_values'),
-    omitted_rows: count(o.omitted_rows, 'omitted_rows'), losses: lossStates, provenance,
+    omitted_rows: count(o.omitted_rows, 'omitted_rows'), losses: lossStates, provenance, ...(groups ? { groups } : {}),
   };
+}
+
+/** Per-loss states (losses of `where`), checked against the configuration's losses. */
+function lossesFromJSON(v: unknown, where: string, losses: readonly LossSpec[]): LossStateData[] {
+  const ls = arr(v, where);
+  if (ls.length !== losses.length) fail(`${where} do not match the configuration`);
+  return ls.map((l, i) => {
+    const lo = obj(l, `${where}[${i}]`);
+    if (lo.name !== losses[i]!.name) fail(`${where}[${i}] is not ${losses[i]!.name}`);
+    let num: ExactSum, den: ExactSum;
+    try {
+      num = sumFromJSON(lo.numerator);
+      den = sumFromJSON(lo.denominator);
+    } catch (e) {
+      fail(`${where}[${i}]: ${(e as Error).message}`);
+    }
+    return {
+      name: losses[i]!.name, num, den,
+      elements: count(lo.elements, `${where}[${i}].elements`), ignored_rows: count(lo.ignored_rows, `${where}[${i}].ignored_rows`),
+    };
+  });
 }
 
 /** Read a state file; a missing file is a usage error, anything unreadable a data error naming the file. */
