@@ -36,6 +36,11 @@ export interface RunConfig {
   readonly perClass?: boolean;
   /** --max-groups (default DEFAULT_MAX_GROUPS). */
   readonly maxGroups?: number;
+  /** --bootstrap replicates (null: none), --seed, --row-offset; --ci is the printed interval. */
+  readonly bootstrap?: number | null;
+  readonly seed?: number;
+  readonly rowOffset?: number;
+  readonly ci?: number;
 }
 
 /** Distinct groups a run may hold before it stops with a data error (--max-groups). */

@@ -12,13 +12,15 @@ import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
 import { runChunk } from './pool/chunk.js';
 import { OrderedWindow } from './pool/ordered.js';
-import type { ChunkTask, InputInfo, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
+import type { BootPartial, ChunkTask, InputInfo, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
 import type { InputPart } from './types.js';
 import { LOSS_NAMES, lossDef, type LossDef, type RoleWidths } from './losses/registry.js';
 import { ROLES, type LossSpec, type RoleName } from './losses/kernel.js';
 import { mergeSums, ZERO_SUM, type ExactSum } from './reduce/exact-sum.js';
 import type { LossevalState } from './reduce/state.js';
 import { compareKeys } from './reduce/keys.js';
+import { BOOT_GENERATOR } from './reduce/bootstrap.js';
+import { addBoot } from './pool/chunk.js';
 import { checkWritableDir, openRowSink, rowOutputFormat, type RowSink } from './write/rows.js';
 import { ProgressLine, progressOf, type OnProgress } from './write/progress.js';
 import { DataError, UsageError } from './errors.js';
@@ -61,6 +63,8 @@ export interface LossState {
   den: ExactSum;
   elements: number;
   ignored: number;
+  /** --bootstrap: replicate sums */
+  boot?: BootPartial;
 }
 
 export interface InputSummary {
@@ -76,7 +80,7 @@ export interface InputSummary {
 /** One group's merged state (--group-by, --per-class): its rows and one state per loss. */
 export interface GroupState {
   rows: number;
-  readonly losses: { num: ExactSum; den: ExactSum; elements: number; ignored: number }[];
+  readonly losses: { num: ExactSum; den: ExactSum; elements: number; ignored: number; boot?: BootPartial }[];
 }
 
 export interface RunSummary {
@@ -94,15 +98,23 @@ export interface RunSummary {
 /** The run's exact state, as --state-out writes it and the result is printed from. */
 export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
   const g = s.groups;
-  const lossData = (ls: readonly { num: ExactSum; den: ExactSum; elements: number; ignored: number }[]) =>
-    ls.map((l, i) => ({ name: config.losses[i]!.name, num: l.num, den: l.den, elements: l.elements, ignored_rows: l.ignored }));
+  const R = config.bootstrap ?? 0;
+  const emptyBoot = (): BootPartial => ({ num: Array(R).fill(ZERO_SUM), den: Array(R).fill(ZERO_SUM) });
+  const lossData = (ls: readonly { num: ExactSum; den: ExactSum; elements: number; ignored: number; boot?: BootPartial }[]) =>
+    ls.map((l, i) => ({
+      name: config.losses[i]!.name, num: l.num, den: l.den, elements: l.elements, ignored_rows: l.ignored,
+      ...(R > 0 ? { boot: l.boot ?? emptyBoot() } : {}),
+    }));
+  const rowsRead = s.rows + s.omittedRows;
   return {
+    ...(R > 0 ? { ci: config.ci ?? 0.95 } : {}),
     config: {
       losses: config.losses,
       reduction: config.reduction === 'none' ? 'mean' : config.reduction,
       nan_policy: config.nanPolicy,
       columns: s.columns,
       ...(g ? { group_by: g.columns, ...(config.perClass ? { per_class: true } : {}) } : {}),
+      ...(R > 0 ? { bootstrap: { replicates: R, seed: config.seed ?? 0, generator: BOOT_GENERATOR } } : {}),
     },
     ...(g ? {
       groups: [...g.entries].sort((a, b) => compareKeys(a[0], b[0], g.columns.length))
@@ -111,8 +123,9 @@ export function summaryState(config: RunConfig, s: RunSummary): LossevalState {
     rows: s.rows,
     nan_values: s.nanValues,
     omitted_rows: s.omittedRows,
-    losses: s.losses.map((l) => ({ name: l.spec.name, num: l.num, den: l.den, elements: l.elements, ignored_rows: l.ignored })),
+    losses: lossData(s.losses),
     provenance: [{
+      ...(R > 0 ? { row_range: [config.rowOffset ?? 0, (config.rowOffset ?? 0) + rowsRead] as const } : {}),
       inputs: s.inputs.map(({ file, format, gzip, bytes, blankLines }) => (
         { file, format, gzip, bytes, ...(blankLines !== undefined ? { blank_lines: blankLines } : {}) })),
       rows: s.rows,
@@ -255,6 +268,7 @@ function buildPlan(
     inputs,
     roles: roles as unknown as Plan['roles'],
     rowsAsCsv,
+    ...(config.bootstrap ? { bootstrap: { replicates: config.bootstrap, seed: config.seed ?? 0, rowOffset: config.rowOffset ?? 0 } } : {}),
     ...(sel.keys.length > 0 || config.perClass ? {
       groups: {
         refs: sel.keys.map(({ input, pos }) => ({ input, pos })),
@@ -444,7 +458,9 @@ async function runTables(
   const single = tables.length === 1 && tables[0]!.format === 'csv';
   // one Parquet input (without --chunk-rows) sizes its own chunks too: see ParquetTable.chunks
   const selfSized = tables.length === 1 && tables[0]!.format === 'parquet';
-  const byBytes = config.chunkRows === null && (single || selfSized) ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES * (grouping ? GROUPED_CHUNK_SCALE : 1)) : null;
+  // --bootstrap keys every row by its global index: chunks are cut by rows, so each knows its first row
+  const byBytes = config.chunkRows === null && (single || selfSized) && !config.bootstrap
+    ? (config.chunkBytes ?? DEFAULT_CHUNK_BYTES * (grouping ? GROUPED_CHUNK_SCALE : 1)) : null;
 
   const states: LossState[] = config.losses.map((spec) => ({ spec, num: ZERO_SUM, den: ZERO_SUM, elements: 0, ignored: 0 }));
   let rows = 0, nanValues = 0, omittedRows = 0;
@@ -574,11 +590,12 @@ async function runTables(
 }
 
 /** Add a chunk's partial into a merged state. */
-function addInto(s: { num: ExactSum; den: ExactSum; elements: number; ignored: number }, p: LossPartial): void {
+function addInto(s: { num: ExactSum; den: ExactSum; elements: number; ignored: number; boot?: BootPartial }, p: LossPartial): void {
   s.num = mergeSums(s.num, p.num);
   s.den = mergeSums(s.den, p.den);
   s.elements += p.elements;
   s.ignored += p.ignored;
+  if (p.boot) s.boot = s.boot ? addBoot(s.boot, p.boot) : p.boot;
 }
 
 /** Grouped runs cut chunks this many times larger (fewer per-group partials to make and merge). */

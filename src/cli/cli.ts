@@ -6,7 +6,7 @@
  * line is a JSON object: `{"warning": {"message"}}`, and on failure one
  * `{"error": {…}}` (errors.ts).
  */
-import { formatError, oneLine } from '../errors.js';
+import { formatError, oneLine, UsageError } from '../errors.js';
 import { parseCommandLine } from './program.js';
 import { run, runWarnings, summaryState, type RunIO } from '../run.js';
 import { formatResult, resultJson } from '../write/result.js';
@@ -23,10 +23,16 @@ function warn(io: RunIO, json: boolean, message: string): void {
   io.stderr.write(json ? JSON.stringify({ warning: { message } }) + '\n' : `losseval: warning: ${oneLine(message)}\n`);
 }
 
-async function merge(io: RunIO, files: string[], json: boolean, stateOut: string | null): Promise<number> {
+async function merge(
+  io: RunIO, files: string[], json: boolean, stateOut: string | null, ci: number | null, independent: boolean,
+): Promise<number> {
   const states = [];
   for (const f of files) states.push(await readStateFile(f));
-  const merged = mergeStates(states, files);
+  let merged = mergeStates(states, files, { independent });
+  if (ci !== null) {
+    if (!merged.config.bootstrap) throw new UsageError('merge --ci: the states hold no bootstrap replicates');
+    merged = { ...merged, ci };
+  }
   for (const p of repeatedProvenance(merged)) {
     const what = p.inputs.map((i) => i.file).join(' + ');
     warn(io, json, `the same shard (${what}, ${p.rows} rows) is merged more than once`);
@@ -39,7 +45,7 @@ async function merge(io: RunIO, files: string[], json: boolean, stateOut: string
 async function command(args: readonly string[], io: RunIO): Promise<number> {
   const cmd = parseCommandLine([...args], io.stderrIsTTY, (s) => io.stdout.write(s));
   if (cmd.kind === 'exit') return cmd.code;
-  if (cmd.kind === 'merge') return merge(io, cmd.states, cmd.json, cmd.stateOut);
+  if (cmd.kind === 'merge') return merge(io, cmd.states, cmd.json, cmd.stateOut, cmd.ci, cmd.independent);
   const json = jsonStderr(args);
   for (const w of cmd.warnings) warn(io, json, w);
   const { config } = cmd;

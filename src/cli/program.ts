@@ -15,7 +15,7 @@ import type { NanPolicy, Reduction } from '../types.js';
 
 export type Command_ =
   | { kind: 'run'; config: RunConfig; warnings: string[] }
-  | { kind: 'merge'; states: string[]; json: boolean; stateOut: string | null }
+  | { kind: 'merge'; states: string[]; json: boolean; stateOut: string | null; ci: number | null; independent: boolean }
   | { kind: 'exit'; code: number };
 
 /**
@@ -102,6 +102,13 @@ function delimiter(value: string): number {
 }
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none', 'batchmean'];
+
+/** Bootstrap replicates at most (a state holds two exact sums per replicate, loss and group). */
+export const MAX_REPLICATES = 10000;
+
+function checkCi(v: number): void {
+  if (!(v > 0 && v < 1)) throw invalid('--ci', 'a level in (0, 1), e.g. 0.95', String(v));
+}
 const NAN_POLICIES: readonly NanPolicy[] = ['propagate', 'omit', 'raise'];
 
 const LOSS_HELP = `one or more losses, computed in one pass: ${LOSS_NAMES.join(', ')} (PyTorch names and aliases accepted, e.g. SmoothL1Loss)`;
@@ -143,6 +150,10 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .option('--group-by <list>', 'one result per group of rows with equal keys in these columns (text, integer or boolean; from the predictions file or single input, else the targets file), then the overall result')
     .option('--per-class', 'one result per target class (one target column: class indices or labels); with --group-by, the class is the last key')
     .option('--max-groups <N>', `stop with an error past this many distinct groups (default ${DEFAULT_MAX_GROUPS})`, positiveInt('--max-groups'))
+    .option('--bootstrap <R>', `Poisson bootstrap with R replicates (at most ${MAX_REPLICATES}) in the same pass: standard error and percentile interval per loss (and group)`, positiveInt('--bootstrap'))
+    .option('--ci <level>', 'bootstrap interval level, in (0, 1) (default 0.95)', float('--ci'))
+    .option('--seed <N>', 'bootstrap seed, an integer in [0, 4294967295] (default 0)', integer('--seed'))
+    .option('--row-offset <N>', 'bootstrap shards: the global index of this input\'s first data row (so merged shards equal one run)', integer('--row-offset'))
     .option('--json', 'print the result as one JSON object with configuration and counts')
     .option('--state-out <file>', 'also write the exact, mergeable state of this run (mean/sum) for `losseval merge`')
     .option('--progress', 'show progress on stderr: a bar with percent and ETA (rows/s on stdin), ending on the final count (default: when stderr is a terminal)')
@@ -162,6 +173,8 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .argument('<states...>', 'state files, in any order')
     .option('--json', 'print the result as one JSON object')
     .option('--state-out <file>', 'also write the merged state (to merge again later)')
+    .option('--ci <level>', 'bootstrap states: the interval level printed, in (0, 1) (default: the first state\'s)', float('--ci'))
+    .option('--independent-shards', 'bootstrap states whose row ranges overlap (no --row-offset): merge them anyway, as independent streams')
     .helpOption('-h, --help', 'show this help')
     .action(() => undefined);
   program.addHelpText('after', `
@@ -174,6 +187,8 @@ Examples:
   losseval -l mse --state-out shard1.json shard1.arrow && losseval merge shard*.json
   losseval -l ce,nll --pred-cols 'logit_*' --target-cols label --group-by lang,source eval.csv
   losseval -l ce --pred-cols 'logit_*' --target-cols label --per-class --json eval.csv
+  losseval -l l1,mse --bootstrap 1000 --ci 0.95 --seed 7 preds.csv targets.csv
+  losseval -l mse --bootstrap 200 --row-offset 5000000 --state-out s2.json shard2.csv
 
 CSV values: decimal numbers; nan (any case, optionally signed) or an empty field is NaN; inf, -inf,
 infinity (any case) are infinities; anything else (NA, NULL, N/A, text) is an error. Blank lines are
@@ -220,6 +235,10 @@ interface RawOptions {
   groupBy?: string;
   perClass?: boolean;
   maxGroups?: number;
+  bootstrap?: number;
+  ci?: number;
+  seed?: number;
+  rowOffset?: number;
 }
 
 /** Commander's text without its "error: " prefix. */
@@ -243,8 +262,12 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
   }
   const merge = program.commands.find((c) => c.name() === 'merge')!;
   if (program.args[0] === 'merge' && merge.processedArgs.length > 0) {
-    const mo = merge.opts<{ json?: boolean; stateOut?: string }>();
-    return { kind: 'merge', states: merge.processedArgs[0] as string[], json: mo.json === true, stateOut: mo.stateOut ?? null };
+    const mo = merge.opts<{ json?: boolean; stateOut?: string; ci?: number; independentShards?: boolean }>();
+    if (mo.ci !== undefined) checkCi(mo.ci);
+    return {
+      kind: 'merge', states: merge.processedArgs[0] as string[], json: mo.json === true, stateOut: mo.stateOut ?? null,
+      ci: mo.ci ?? null, independent: mo.independentShards === true,
+    };
   }
   const o = program.opts<RawOptions>();
   const [preds, targets] = program.processedArgs as [string, string | undefined];
@@ -283,6 +306,18 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     throw new UsageError(`--output is for per-row losses (--reduction none) or a --group-by table, not --reduction ${o.reduction}`);
   }
   if (o.maxGroups !== undefined && !grouped) throw new UsageError('--max-groups needs --group-by or --per-class');
+  if (o.bootstrap === undefined) {
+    for (const [v, flag] of [[o.ci, '--ci'], [o.seed, '--seed'], [o.rowOffset, '--row-offset']] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} needs --bootstrap`);
+    }
+  } else {
+    if (o.bootstrap > MAX_REPLICATES) throw invalid('--bootstrap', `at most ${MAX_REPLICATES}`, String(o.bootstrap));
+    if (o.reduction === 'none') throw new UsageError('--bootstrap needs --reduction mean or sum (it resamples the reduced loss)');
+    if (o.chunkBytes !== undefined) throw new UsageError('--chunk-bytes cannot be used with --bootstrap: its chunks are cut by rows (--chunk-rows)');
+    if (o.ci !== undefined) checkCi(o.ci);
+    if (o.seed !== undefined && (o.seed < 0 || o.seed > 0xffffffff)) throw invalid('--seed', 'an integer in [0, 4294967295]', String(o.seed));
+    if (o.rowOffset !== undefined && o.rowOffset < 0) throw invalid('--row-offset', 'a non-negative integer', String(o.rowOffset));
+  }
   const cap = capWorkers(o.workers ?? availableParallelism());
   const workers = cap.workers;
   if (cap.note !== null) warnings.push(cap.note);
@@ -311,6 +346,10 @@ export function parseCommandLine(args: string[], stderrIsTTY: boolean, writeOut:
     groupBy: o.groupBy ?? null,
     perClass: o.perClass === true,
     maxGroups: o.maxGroups ?? DEFAULT_MAX_GROUPS,
+    bootstrap: o.bootstrap ?? null,
+    seed: o.seed ?? 0,
+    rowOffset: o.rowOffset ?? 0,
+    ci: o.ci ?? 0.95,
   };
   return { kind: 'run', config, warnings };
 }

@@ -20,6 +20,9 @@ export interface LossOutput {
   readonly den: ExactSum;
   readonly elements: number;
   readonly ignored: number;
+  /** How the mean divides (batchmean: by rows), and with 'den' the per-row terms (scratch, as `terms`). */
+  readonly denominator: 'elements' | 'rows' | 'den';
+  readonly denTerms: Float64Array | null;
 }
 
 const acc = new ExactAccumulator();
@@ -58,5 +61,5 @@ export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduction: Reduction)
   const stats = def.kernel(chunk, spec.params as never, terms, denTerms);
   const num = exactSumOfArray(terms);
   const den = denTerms ? exactSumOfArray(denTerms) : sumFromCount(denominator === 'rows' ? chunk.rows : terms.length);
-  return { terms, width, num, den, elements: terms.length, ignored: stats.ignored };
+  return { terms, width, num, den, elements: terms.length, ignored: stats.ignored, denominator, denTerms };
 }

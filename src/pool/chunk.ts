@@ -13,10 +13,11 @@ import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
 import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.js';
-import type { ChunkTask, GroupPartials, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
+import type { BootPartial, ChunkTask, GroupPartials, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
 import { classKeyParts, compositeKeys, csvKeyParts, groupRows, permuteRows, sliceKeyParts } from './groups.js';
 import { keyParts, partText } from '../reduce/keys.js';
-import { mergeSums, ZERO_SUM } from '../reduce/exact-sum.js';
+import { mergeSums, sumFromCount, ZERO_SUM, type ExactSum } from '../reduce/exact-sum.js';
+import { BootAccumulator, rowKey } from '../reduce/bootstrap.js';
 import type { ArrowPart, CsvPart, InputPart } from '../types.js';
 import { formatNumber } from '../write/format.js';
 
@@ -335,8 +336,9 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     if (problem) throw new ChunkFailure({ message: `${def.name}: ${problem}`, file: plan.inputs[0]!.file, ...rowOf(task) });
   }
   const keys = plan.groups ? rowKeys(task, parts, chunk, rowMap) : null;
+  const bootKeys = plan.bootstrap && reduce ? bootRowKeys(task, rows, rowMap) : null;
   if (keys !== null && reduce) {
-    const grouped = evaluateGroups(task, chunk, keys);
+    const grouped = evaluateGroups(task, chunk, keys, bootKeys);
     // a kernel error: the ungrouped pass below finds the file's first one
     if (grouped !== null) {
       if (failed !== null) throw new ChunkFailure(failed.failure!);
@@ -363,7 +365,7 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
       throw e;
     }
     if (!reduce) outs.push({ data: r.terms, width: r.width });
-    partials.push({ num: r.num, den: r.den, elements: r.elements, ignored: r.ignored });
+    partials.push({ num: r.num, den: r.den, elements: r.elements, ignored: r.ignored, ...(bootKeys ? { boot: bootPartial(plan.bootstrap!.replicates, r, bootKeys, rows) } : {}) });
   }
 
   if (failed !== null) throw new ChunkFailure(failed.failure!);
@@ -426,7 +428,9 @@ function rowKeys(task: DecodedTask, parsed: readonly ParsedPart[], chunk: Chunk,
  * Every group's partials (its rows alone through evaluateLoss) and the chunk's overall partials
  * (their exact sums); null when a kernel rejects a value (the caller's ungrouped pass reports it).
  */
-function evaluateGroups(task: DecodedTask, chunk: Chunk, keys: readonly string[]): { overall: LossPartial[]; groups: GroupPartials } | null {
+function evaluateGroups(
+  task: DecodedTask, chunk: Chunk, keys: readonly string[], bootKeys: Int32Array | null,
+): { overall: LossPartial[]; groups: GroupPartials } | null {
   const { plan } = task;
   const g = plan.groups!;
   const grouped = groupRows(keys, g.max);
@@ -434,6 +438,7 @@ function evaluateGroups(task: DecodedTask, chunk: Chunk, keys: readonly string[]
     throw new ChunkFailure({ message: `more than ${g.max} groups (--max-groups ${g.max}); raise --max-groups or group by fewer columns`, file: g.file });
   }
   const { start, perm } = grouped;
+  const sortedBootKeys = bootKeys ? Int32Array.from(perm, (r) => bootKeys[r]!) : null;
   const sorted: Partial<Record<RoleName, Matrix>> = {};
   for (const name of ROLES) {
     const m = chunk[name];
@@ -463,7 +468,10 @@ function evaluateGroups(task: DecodedTask, chunk: Chunk, keys: readonly string[]
         if (e instanceof KernelError) return null;
         throw e;
       }
-      const p = { num: r.num, den: r.den, elements: r.elements, ignored: r.ignored };
+      const p = {
+        num: r.num, den: r.den, elements: r.elements, ignored: r.ignored,
+        ...(sortedBootKeys ? { boot: bootPartial(plan.bootstrap!.replicates, r, sortedBootKeys.subarray(a, b), b - a) } : {}),
+      };
       ps.push(p);
       overall[i] = addPartial(overall[i]!, p);
     }
@@ -480,7 +488,53 @@ export function keyCount(g: { refs: readonly unknown[]; perClass: boolean } | un
 
 /** The exact sum of two partials. */
 export function addPartial(a: LossPartial, b: LossPartial): LossPartial {
-  return { num: mergeSums(a.num, b.num), den: mergeSums(a.den, b.den), elements: a.elements + b.elements, ignored: a.ignored + b.ignored };
+  return {
+    num: mergeSums(a.num, b.num), den: mergeSums(a.den, b.den), elements: a.elements + b.elements, ignored: a.ignored + b.ignored,
+    ...(a.boot && b.boot ? { boot: addBoot(a.boot, b.boot) } : a.boot ? { boot: a.boot } : b.boot ? { boot: b.boot } : {}),
+  };
+}
+
+export function addBoot(a: BootPartial, b: BootPartial): BootPartial {
+  return { num: a.num.map((x, r) => mergeSums(x, b.num[r]!)), den: a.den.map((x, r) => mergeSums(x, b.den[r]!)) };
+}
+
+/** Each kept row's bootstrap key: its global row index (first row of the chunk + --row-offset) hashed with the seed. */
+function bootRowKeys(task: DecodedTask, rows: number, rowMap: Int32Array | null): Int32Array {
+  const b = task.plan.bootstrap!;
+  if (task.firstRow === null) throw new Error('internal: a bootstrap chunk without its first row index');
+  const base = b.rowOffset + task.firstRow;
+  const out = new Int32Array(rows);
+  for (let k = 0; k < rows; k++) out[k] = rowKey(b.seed, base + (rowMap ? rowMap[k]! : k));
+  return out;
+}
+
+const bootAccs = new Map<number, BootAccumulator>();
+
+/** One loss's replicate sums over `rows` rows (keys: their bootstrap keys): Σ w·term and Σ w·denominator. */
+function bootPartial(R: number, r: LossOutput, keys: Int32Array, rows: number): BootPartial {
+  let acc = bootAccs.get(R);
+  if (acc === undefined) {
+    acc = new BootAccumulator(R);
+    bootAccs.set(R, acc);
+  }
+  const w = r.width;
+  let termKeys = keys;
+  if (w !== 1) {
+    termKeys = new Int32Array(rows * w);
+    for (let k = 0; k < rows; k++) termKeys.fill(keys[k]!, k * w, (k + 1) * w);
+  }
+  acc.addTerms(r.terms, termKeys, rows * w);
+  const num = acc.sums();
+  let den: ExactSum[];
+  if (r.denominator === 'den') {
+    acc.addTerms(r.denTerms!, keys, rows);
+    den = acc.sums();
+  } else {
+    acc.addCounts(keys, rows);
+    const mult = r.denominator === 'elements' ? BigInt(w) : 1n;
+    den = acc.takeCounts().map((c) => sumFromCount(BigInt(c) * mult));
+  }
+  return { num, den };
 }
 
 function rowsToCsv(

@@ -37,6 +37,8 @@ export interface Plan {
   readonly rowsAsCsv: boolean;
   /** --group-by / --per-class: how each row's key is made (pool/groups.ts). */
   readonly groups?: GroupPlan;
+  /** --bootstrap: replicates, seed, and the global index of the input's first row (--row-offset). */
+  readonly bootstrap?: { readonly replicates: number; readonly seed: number; readonly rowOffset: number };
 }
 
 /** Where each key column of --group-by is: input `input`, key position `pos` of that input's part. */
@@ -74,6 +76,13 @@ export interface LossPartial {
   readonly den: ExactSum;
   readonly elements: number;
   readonly ignored: number;
+  /** --bootstrap: each replicate's exact weighted numerator and denominator */
+  readonly boot?: BootPartial;
+}
+
+export interface BootPartial {
+  readonly num: readonly ExactSum[];
+  readonly den: readonly ExactSum[];
 }
 
 export interface TaskError {

@@ -43,7 +43,8 @@ POW2[POW2_OFF] = 1;
 for (let k = 1; k <= 1023; k++) POW2[POW2_OFF + k] = POW2[POW2_OFF + k - 1]! * 2;
 for (let k = 1; k <= 1074; k++) POW2[POW2_OFF - k] = POW2[POW2_OFF - k + 1]! * 0.5;
 
-function pow2(k: number): number {
+/** 2^k exactly, for k in [-1074, 1023]. */
+export function pow2(k: number): number {
   return POW2[POW2_OFF + k]!;
 }
 
@@ -54,12 +55,12 @@ const C116 = 1.5 * pow2(116); // ulp 2^64 around it
 const C84 = 1.5 * pow2(84); // ulp 2^32 around it
 
 /** Exponents >= RARE_E take the rare path (sigma would overflow / Inf-NaN). */
-const RARE_E = 2016;
+export const RARE_E = 2016;
 /** Maximum pending additions per cell before a flush is mandatory (2^27 * 2^26 = 2^53). */
 const MAX_FLUSH = 134217728; // 2^27
 
 // SIG[E] = 1.5 * 2^(E - 996) for 1 <= E < 2016; SIG[0] = SIG[1]; unused (0) for E >= 2016.
-const SIG = new Float64Array(2048);
+export const SIG = new Float64Array(2048);
 for (let e = 1; e < RARE_E; e++) SIG[e] = 1.5 * pow2(e - 996);
 SIG[0] = SIG[1]!;
 

@@ -33,6 +33,8 @@ export interface StateConfig {
   /** Version 2, grouped runs: the key columns (--group-by names, then the target column with --per-class). */
   readonly group_by?: readonly string[];
   readonly per_class?: boolean;
+  /** Version 2, --bootstrap: replicates, seed and the weight generator (reduce/bootstrap.ts). */
+  readonly bootstrap?: { readonly replicates: number; readonly seed: number; readonly generator: string };
 }
 
 /** One input of a run, as provenance: its name, format, whether gzipped, and its size in bytes when known. */
@@ -50,6 +52,8 @@ export interface StateInput {
 export interface Provenance {
   readonly inputs: readonly StateInput[];
   readonly rows: number;
+  /** --bootstrap: the global row indices [start, end) the run covered (--row-offset, rows read) */
+  readonly row_range?: readonly [number, number];
 }
 
 /** One loss's exact state: numerator and denominator of its mean, elements and rows left out by ignore_index. */
@@ -59,6 +63,8 @@ export interface LossStateData {
   readonly den: ExactSum;
   readonly elements: number;
   readonly ignored_rows: number;
+  /** --bootstrap: every replicate's exact weighted numerator and denominator */
+  readonly boot?: { readonly num: readonly ExactSum[]; readonly den: readonly ExactSum[] };
 }
 
 /** One group's exact state: its key (reduce/keys.ts), rows, and one state per loss. */
@@ -72,6 +78,8 @@ export interface GroupStateData {
 export interface LossevalState {
   /** Grouped runs (config.group_by): every group, in key order. */
   readonly groups?: readonly GroupStateData[];
+  /** --bootstrap: the confidence level printed (--ci; not part of what must match to merge) */
+  readonly ci?: number;
   readonly config: StateConfig;
   readonly rows: number;
   readonly nan_values: number;
@@ -114,6 +122,8 @@ export function configDifference(a: StateConfig, b: StateConfig, an: string, bn:
   if (ga !== null && gb !== null && (ga.join(',') !== gb.join(',') || (a.per_class === true) !== (b.per_class === true))) {
     return `group keys differ: ${ga.join(',')}${a.per_class ? ' (--per-class)' : ''} in ${an}, ${gb.join(',')}${b.per_class ? ' (--per-class)' : ''} in ${bn}`;
   }
+  const boot = (c: StateConfig): string => (c.bootstrap ? `--bootstrap ${c.bootstrap.replicates} --seed ${c.bootstrap.seed} (${c.bootstrap.generator})` : 'no --bootstrap');
+  if (boot(a) !== boot(b)) return `bootstrap differs: ${boot(a)} in ${an}, ${boot(b)} in ${bn}`;
   if (a.reduction !== b.reduction) return `reduction differs: ${a.reduction} in ${an}, ${b.reduction} in ${bn}`;
   if (a.nan_policy !== b.nan_policy) return `nan policy differs: ${a.nan_policy} in ${an}, ${b.nan_policy} in ${bn}`;
   for (const role of new Set([...Object.keys(a.columns), ...Object.keys(b.columns)])) {
@@ -127,7 +137,9 @@ export function configDifference(a: StateConfig, b: StateConfig, an: string, bn:
  * Merge states of the same configuration (throws UsageError naming the
  * difference otherwise). `names` label the states in messages.
  */
-export function mergeStates(states: readonly LossevalState[], names?: readonly string[]): LossevalState {
+export function mergeStates(
+  states: readonly LossevalState[], names?: readonly string[], opts: { independent?: boolean } = {},
+): LossevalState {
   if (states.length === 0) throw new UsageError('nothing to merge');
   const label = (i: number): string => names?.[i] ?? `state ${i + 1}`;
   const first = states[0]!;
@@ -150,8 +162,10 @@ export function mergeStates(states: readonly LossevalState[], names?: readonly s
     omitted += s.omitted_rows;
     provenance.push(...s.provenance);
   });
+  if (first.config.bootstrap && !opts.independent) checkRowRanges(states, label);
   const keyCount = first.config.group_by?.length ?? 0;
   return {
+    ...(first.ci !== undefined ? { ci: first.ci } : {}),
     config: first.config, rows, nan_values: nan, omitted_rows: omitted, losses, provenance,
     ...(first.config.group_by ? { groups: [...groups.values()].sort((a, b) => compareKeys(a.key, b.key, keyCount)) } : {}),
   };
@@ -161,7 +175,31 @@ function mergeLoss(m: LossStateData, l: LossStateData): LossStateData {
   return {
     name: m.name, num: mergeSums(m.num, l.num), den: mergeSums(m.den, l.den),
     elements: m.elements + l.elements, ignored_rows: m.ignored_rows + l.ignored_rows,
+    ...(m.boot && l.boot ? {
+      boot: { num: m.boot.num.map((x, r) => mergeSums(x, l.boot!.num[r]!)), den: m.boot.den.map((x, r) => mergeSums(x, l.boot!.den[r]!)) },
+    } : {}),
   };
+}
+
+/**
+ * Bootstrap shards must cover disjoint global rows (each shard's --row-offset): the same row
+ * index in two shards would get the same weights. Merging them anyway takes --independent-shards.
+ */
+function checkRowRanges(states: readonly LossevalState[], label: (i: number) => string): void {
+  const ranges: { a: number; b: number; who: string }[] = [];
+  states.forEach((s, i) => {
+    for (const p of s.provenance) if (p.row_range && p.row_range[1] > p.row_range[0]) ranges.push({ a: p.row_range[0], b: p.row_range[1], who: label(i) });
+  });
+  ranges.sort((x, y) => x.a - y.a);
+  for (let k = 1; k < ranges.length; k++) {
+    const p = ranges[k - 1]!, q = ranges[k]!;
+    if (q.a < p.b) {
+      throw new UsageError(
+        `cannot merge: bootstrap rows ${q.a}–${q.b - 1} of ${q.who} overlap rows ${p.a}–${p.b - 1} of ${p.who}: ` +
+        'run each shard with --row-offset (its first row\'s index in the whole input), or merge with --independent-shards',
+      );
+    }
+  }
 }
 
 /** Provenance entries that occur more than once (the same shard merged twice). */
@@ -176,11 +214,13 @@ export function stateToJSON(s: LossevalState): unknown {
   const lossesJSON = (ls: readonly LossStateData[]): unknown[] => ls.map((l) => ({
     name: l.name, numerator: sumToJSON(l.num), denominator: sumToJSON(l.den),
     elements: l.elements, ignored_rows: l.ignored_rows,
+    ...(l.boot ? { replicates: l.boot.num.map((n, r) => ({ numerator: sumToJSON(n), denominator: sumToJSON(l.boot!.den[r]!) })) } : {}),
   }));
   const keyCount = s.config.group_by?.length ?? 0;
   return {
     format: STATE_FORMAT,
-    version: s.config.group_by ? 2 : 1,
+    version: s.config.group_by || s.config.bootstrap ? 2 : 1,
+    ...(s.ci !== undefined ? { ci: s.ci } : {}),
     fingerprint: configFingerprint(s.config),
     config: s.config,
     rows: s.rows,
@@ -241,9 +281,20 @@ export function stateFromJSON(v: unknown): LossevalState {
     if (c.per_class !== undefined && typeof c.per_class !== 'boolean') fail('config.per_class is not a boolean');
     grouping = { group_by: g, ...(c.per_class !== undefined ? { per_class: c.per_class } : {}) };
   }
-  const config: StateConfig = { losses, reduction: c.reduction, nan_policy: c.nan_policy, columns, ...grouping };
+  let bootstrap = {};
+  if (c.bootstrap !== undefined) {
+    if (o.version < 2) fail('config.bootstrap in a version 1 state');
+    const b = obj(c.bootstrap, 'config.bootstrap');
+    const replicates = count(b.replicates, 'config.bootstrap.replicates');
+    if (replicates < 1) fail('config.bootstrap.replicates is 0');
+    if (typeof b.seed !== 'number' || !Number.isInteger(b.seed) || b.seed < 0 || b.seed > 0xffffffff) fail('config.bootstrap.seed is not a 32-bit seed');
+    if (typeof b.generator !== 'string') fail('config.bootstrap.generator is not a string');
+    bootstrap = { bootstrap: { replicates, seed: b.seed, generator: b.generator } };
+  }
+  const config: StateConfig = { losses, reduction: c.reduction, nan_policy: c.nan_policy, columns, ...grouping, ...bootstrap };
+  const R = config.bootstrap?.replicates ?? 0;
   if (o.fingerprint !== configFingerprint(config)) fail('the configuration does not match its fingerprint');
-  const lossStates = lossesFromJSON(o.losses, 'losses', losses);
+  const lossStates = lossesFromJSON(o.losses, 'losses', losses, R);
   let groups: GroupStateData[] | undefined;
   if (config.group_by) {
     const keyCount = config.group_by.length;
@@ -260,7 +311,7 @@ export function stateFromJSON(v: unknown): LossevalState {
       }
       if (seen.has(key)) fail(`groups[${i}]: a key given twice`);
       seen.add(key);
-      return { key, rows: count(go.rows, `groups[${i}].rows`), losses: lossesFromJSON(go.losses, `groups[${i}].losses`, losses) };
+      return { key, rows: count(go.rows, `groups[${i}].rows`), losses: lossesFromJSON(go.losses, `groups[${i}].losses`, losses, R) };
     }).sort((a, b) => compareKeys(a.key, b.key, keyCount));
   } else if (o.groups !== undefined) {
     fail('groups without config.group_by');
@@ -276,16 +327,24 @@ export function stateFromJSON(v: unknown): LossevalState {
       const blank = xo.blank_lines === undefined ? {} : { blank_lines: count(xo.blank_lines, `provenance[${i}].inputs[${j}].blank_lines`) };
       return { file: xo.file, format: xo.format, gzip: xo.gzip, bytes, ...blank } as StateInput;
     });
-    return { inputs, rows: count(po.rows, `provenance[${i}].rows`) };
+    let range = {};
+    if (po.row_range !== undefined) {
+      const rr = arr(po.row_range, `provenance[${i}].row_range`);
+      const a = count(rr[0], `provenance[${i}].row_range[0]`), b = count(rr[1], `provenance[${i}].row_range[1]`);
+      if (rr.length !== 2 || b < a) fail(`provenance[${i}].row_range is malformed`);
+      range = { row_range: [a, b] as const };
+    }
+    return { inputs, rows: count(po.rows, `provenance[${i}].rows`), ...range };
   });
   return {
     config, rows: count(o.rows, 'rows'), nan_values: count(o.nan_values, 'nan_values'),
     omitted_rows: count(o.omitted_rows, 'omitted_rows'), losses: lossStates, provenance, ...(groups ? { groups } : {}),
+    ...(R > 0 ? { ci: typeof o.ci === 'number' && o.ci > 0 && o.ci < 1 ? o.ci : fail('ci is not in (0, 1)') } : {}),
   };
 }
 
 /** Per-loss states (losses of `where`), checked against the configuration's losses. */
-function lossesFromJSON(v: unknown, where: string, losses: readonly LossSpec[]): LossStateData[] {
+function lossesFromJSON(v: unknown, where: string, losses: readonly LossSpec[], R: number): LossStateData[] {
   const ls = arr(v, where);
   if (ls.length !== losses.length) fail(`${where} do not match the configuration`);
   return ls.map((l, i) => {
@@ -298,9 +357,28 @@ function lossesFromJSON(v: unknown, where: string, losses: readonly LossSpec[]):
     } catch (e) {
       fail(`${where}[${i}]: ${(e as Error).message}`);
     }
+    let boot = {};
+    if (R > 0) {
+      const reps = arr(lo.replicates, `${where}[${i}].replicates`);
+      if (reps.length !== R) fail(`${where}[${i}].replicates has ${reps.length} entries, not ${R}`);
+      const bn: ExactSum[] = [], bd: ExactSum[] = [];
+      reps.forEach((x, r) => {
+        const xo = obj(x, `${where}[${i}].replicates[${r}]`);
+        try {
+          bn.push(sumFromJSON(xo.numerator));
+          bd.push(sumFromJSON(xo.denominator));
+        } catch (e) {
+          fail(`${where}[${i}].replicates[${r}]: ${(e as Error).message}`);
+        }
+      });
+      boot = { boot: { num: bn, den: bd } };
+    } else if (lo.replicates !== undefined) {
+      fail(`${where}[${i}].replicates without config.bootstrap`);
+    }
     return {
       name: losses[i]!.name, num, den,
       elements: count(lo.elements, `${where}[${i}].elements`), ignored_rows: count(lo.ignored_rows, `${where}[${i}].ignored_rows`),
+      ...boot,
     };
   });
 }

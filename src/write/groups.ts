@@ -11,7 +11,7 @@ import { lossDef } from '../losses/registry.js';
 import { keyParts, partJson, partText, KEY_BOOL, KEY_NULL, KEY_NUM } from '../reduce/keys.js';
 import type { LossevalState, LossStateData } from '../reduce/state.js';
 import { formatNumber, jsonNumber } from './format.js';
-import { lossValue } from './result.js';
+import { bootJson, bootStats, lossValue } from './result.js';
 import { DataError } from '../errors.js';
 import { trackTempFile, untrackTempFile } from '../cleanup.js';
 
@@ -29,6 +29,7 @@ function valueHeader(s: LossevalState): string[] {
   for (const l of s.losses) {
     h.push(l.name, `${l.name}_elements`);
     if (hasIgnored(l.name)) h.push(`${l.name}_ignored_rows`);
+    if (s.config.bootstrap) h.push(`${l.name}_se`, `${l.name}_ci_low`, `${l.name}_ci_high`);
   }
   return h;
 }
@@ -38,6 +39,10 @@ function valueCells(s: LossevalState, rows: number, losses: readonly LossStateDa
   for (const l of losses) {
     out.push(lossValue(l, s.config.reduction), l.elements);
     if (hasIgnored(l.name)) out.push(l.ignored_rows);
+    if (s.config.bootstrap) {
+      const b = bootStats(l, s.config.reduction, s.ci ?? 0.95);
+      out.push(b.se, b.low, b.high);
+    }
   }
   return out;
 }
@@ -85,6 +90,7 @@ export function groupsJson(s: LossevalState): Record<string, unknown>[] {
       rows: g.rows,
       losses: g.losses.map((l) => ({
         name: l.name, value: jsonNumber(lossValue(l, s.config.reduction)), elements: l.elements, ignored_rows: l.ignored_rows,
+        ...(l.boot ? { bootstrap: bootJson(l, s) } : {}),
       })),
     };
   });
