@@ -18,13 +18,13 @@ export {
   evaluate,
   type EvaluateOptions, type EvaluateResult, type LossResult, type LossInput, type LossSpecInput,
   type InputData, type Matrix, type NumericArray, type ColumnList, type ArrowTableLike, type ArrowVectorLike,
-  type ProgressInfo, type InputSummary,
+  type ProgressInfo, type InputSummary, type GroupResult, type GroupLossResult, type BootstrapResult,
 } from './api/evaluate.js';
 export type { Reduction, NanPolicy } from './types.js';
 export {
   mergeStates, readStateFile, writeStateFile, stateFromJSON, stateToJSON,
   STATE_FORMAT, STATE_VERSION,
-  type LossevalState, type StateConfig, type LossStateData, type Provenance, type StateInput,
+  type LossevalState, type StateConfig, type LossStateData, type Provenance, type StateInput, type GroupStateData,
 } from './reduce/state.js';
 export { formatResult } from './write/result.js';
 export { roundSum, roundQuotient, mergeSums, type ExactSum } from './reduce/exact-sum.js';

@@ -163,10 +163,16 @@ function selectKeys(config: RunConfig, tables: Table[]): Pick<Selection, 'keyFie
         cols = selectColumns(item, t.columns, '--group-by', t.name);
       } catch (e) {
         if (i + 1 < dataTables) continue;
+        const memory = tables.slice(0, dataTables).find((x) => x.format === 'memory');
+        if (memory) throw new UsageError(`--group-by: arrays given to evaluate() have no key columns (${memory.name}): pass an apache-arrow Table holding the key column '${item.trim()}'`);
         if (dataTables === 2) throw new UsageError(`--group-by: no column '${item.trim()}' in ${tables[0]!.name} or ${t.name}`);
         throw e;
       }
-      if (!t.checkKeys) throw new UsageError(`--group-by: ${t.format} inputs have no group key columns yet (${t.name}); use CSV or Arrow`);
+      if (!t.checkKeys) {
+        throw new UsageError(t.format === 'memory'
+          ? `--group-by: arrays given to evaluate() have no key columns (${t.name}): pass an apache-arrow Table holding the key column`
+          : `--group-by: ${t.format} inputs have no group key columns (${t.name}): use CSV, Arrow or Parquet`);
+      }
       t.checkKeys(cols, '--group-by');
       for (const c of cols) {
         if (keyFields[i]!.includes(c)) throw new UsageError(`--group-by: column '${colName(t, c)}' given twice`);

@@ -13,7 +13,9 @@ import { run, summaryState, runWarnings, type InputSummary, type ProgressInfo, t
 import { lossDef, type LossOptions } from '../losses/registry.js';
 import type { LossSpec } from '../losses/kernel.js';
 import { roundQuotient, roundSum, type ExactSum } from '../reduce/exact-sum.js';
-import { writeStateFile, type LossevalState } from '../reduce/state.js';
+import { writeStateFile, type LossevalState, type LossStateData } from '../reduce/state.js';
+import { bootStats, lossValue } from '../write/result.js';
+import { keyParts, partJson } from '../reduce/keys.js';
 import { openStream } from '../read/source.js';
 import { openTable, type Table } from '../read/table.js';
 import { columnFromJs, columnFromMatrix, isNumericArray, memoryTable, type NumericArray } from '../read/memory.js';
@@ -105,6 +107,53 @@ export interface EvaluateOptions extends LossOptions {
   readonly signal?: AbortSignal;
   /** Called after every chunk, in input order, and once at the end with the final counts. */
   readonly onProgress?: (p: ProgressInfo) => void;
+  /**
+   * `--group-by`: key columns (text, integers, booleans) of the predictions input (or the single
+   * input), else of the targets; the result's `groups` then holds one result per group. Inputs
+   * given as typed arrays have no key columns: pass an apache-arrow Table holding them.
+   */
+  readonly groupBy?: ColumnList;
+  /** `--per-class`: one result per target class. */
+  readonly perClass?: boolean;
+  readonly maxGroups?: number;
+  /** `--bootstrap`: replicates of a Poisson(1) bootstrap; each loss (and group) gets `bootstrap`. */
+  readonly bootstrap?: number;
+  /** Interval level (default 0.95). */
+  readonly ci?: number;
+  /** Bootstrap seed, 0..2^32-1 (default 0). */
+  readonly seed?: number;
+  /** The global index of the input's first row, for bootstrap shards (default 0). */
+  readonly rowOffset?: number;
+}
+
+/** A loss's bootstrap figures: standard error and percentile interval at `ci`. */
+export interface BootstrapResult {
+  readonly se: number;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+  readonly ci: number;
+  readonly replicates: number;
+  /** replicates with a defined value (one that drew no row of a small group has none) */
+  readonly replicatesUsed: number;
+  readonly seed: number;
+}
+
+/** One group's results (groupBy / perClass), in the CLI's key order. */
+export interface GroupResult {
+  /** Key column → value: text, a number, a boolean, or null (missing). */
+  readonly key: Readonly<Record<string, string | number | boolean | null>>;
+  readonly rows: number;
+  readonly losses: readonly GroupLossResult[];
+}
+
+export interface GroupLossResult {
+  readonly name: string;
+  readonly value: number;
+  readonly exactSum: ExactSum;
+  readonly exactDenominator: ExactSum;
+  readonly elements: number;
+  readonly ignoredRows: number;
+  readonly bootstrap?: BootstrapResult;
 }
 
 /** One loss's result. */
@@ -132,6 +181,8 @@ export interface LossResult {
   readonly width?: number;
   /** Column names of `rows` (as in the CLI's CSV header). */
   readonly columns?: readonly string[];
+  /** With `bootstrap`: standard error and interval. */
+  readonly bootstrap?: BootstrapResult;
 }
 
 export interface EvaluateResult {
@@ -149,6 +200,8 @@ export interface EvaluateResult {
   readonly state: LossevalState | null;
   /** What the CLI prints as warnings (options no chosen loss uses, NaN counts). */
   readonly warnings: readonly string[];
+  /** groupBy / perClass (mean, sum): every group in key order. */
+  readonly groups?: readonly GroupResult[];
 }
 
 type Role = 'preds' | 'targets' | 'weights';
@@ -251,6 +304,14 @@ function commandLine(o: EvaluateOptions, losses: readonly LossInput[], paths: st
     if (o[key] !== undefined) args.push(`${flag(key)}=${num(o[key])}`);
   }
   if (o.output !== undefined) args.push(`--output=${o.output}`);
+  args.push(...columnArg('groupBy', o.groupBy));
+  if (o.perClass !== undefined) {
+    if (typeof o.perClass !== 'boolean') throw new UsageError(`--per-class must be true or false (got ${JSON.stringify(o.perClass)})`);
+    if (o.perClass) args.push('--per-class');
+  }
+  for (const key of ['maxGroups', 'bootstrap', 'ci', 'seed', 'rowOffset'] as const) {
+    if (o[key] !== undefined) args.push(`${flag(key)}=${num(o[key])}`);
+  }
   if (o.stateOut !== undefined) args.push(`--state-out=${o.stateOut}`);
   if (o.weightFile !== undefined) args.push(`--weight-file=${paths[2]!}`);
   args.push('--no-progress', '--', paths[0]!, ...(o.targets !== undefined ? [paths[1]!] : []));
@@ -368,9 +429,34 @@ function result(config: RunConfig, s: RunSummary, state: LossevalState, sink: Me
     col += width;
     return { ...base, rows: width === 1 ? cols[0]! : interleave(cols, s.rows), width, columns: names };
   });
+  const reduction = state.config.reduction;
+  const boot = (l: LossStateData): { bootstrap?: BootstrapResult } => {
+    if (!l.boot || !state.config.bootstrap) return {};
+    const b = bootStats(l, reduction, state.ci ?? 0.95);
+    return {
+      bootstrap: {
+        se: b.se, ciLow: b.low, ciHigh: b.high, ci: state.ci ?? 0.95, replicates: state.config.bootstrap.replicates,
+        replicatesUsed: b.used, seed: state.config.bootstrap.seed,
+      },
+    };
+  };
+  const keyCols = state.config.group_by ?? [];
+  const groups = config.reduction === 'none' ? undefined : state.groups?.map((g): GroupResult => {
+    const parts = keyParts(g.key, keyCols.length);
+    const key: Record<string, string | number | boolean | null> = {};
+    keyCols.forEach((k, i) => (key[k] = partJson(parts[i]!)));
+    return {
+      key, rows: g.rows,
+      losses: g.losses.map((l) => ({
+        name: l.name, value: lossValue(l, reduction), exactSum: l.num, exactDenominator: l.den,
+        elements: l.elements, ignoredRows: l.ignored_rows, ...boot(l),
+      })),
+    };
+  });
   return {
-    reduction: config.reduction, losses, rows: s.rows, nanValues: s.nanValues, omittedRows: s.omittedRows,
-    inputs: s.inputs, columns: s.columns, state: config.reduction === 'none' ? null : state, warnings,
+    reduction: config.reduction, losses: losses.map((l, i) => ({ ...l, ...boot(state.losses[i]!) })), rows: s.rows, nanValues: s.nanValues,
+    omittedRows: s.omittedRows, inputs: s.inputs, columns: s.columns, state: config.reduction === 'none' ? null : state, warnings,
+    ...(groups ? { groups } : {}),
   };
 }
 

@@ -212,3 +212,36 @@ describe('evaluate(): signal and progress', () => {
     await expect(evaluate({ loss: 'l1', preds: p, targets: t, signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
   });
 });
+
+describe('evaluate(): groups and bootstrap intervals', () => {
+  it('groupBy / bootstrap give the CLI --json figures; mergeStates merges grouped bootstrap shards', async () => {
+    const dir = workdir();
+    const n = 400;
+    const r = mulberry32(77);
+    const lang = Array.from({ length: n }, (_, i) => ['x', 'y', null][i % 3]!);
+    const p = Float64Array.from({ length: n }, () => r() * 4);
+    const y = Float64Array.from({ length: n }, () => r() * 4);
+    const table = new (await import('apache-arrow')).Table({
+      lang: vectorFromArray(lang), p: vectorFromArray(Array.from(p), new Float64()), y: vectorFromArray(Array.from(y), new Float64()),
+    });
+    const opts = { loss: ['l1', 'mse'], predCols: 'p', targetCols: 'y', groupBy: 'lang', bootstrap: 40, seed: 5, ci: 0.9 } as const;
+    const res = await evaluate({ ...opts, preds: table as unknown as InputData });
+    const file = join(dir, 'g.arrow');
+    const { tableToIPC } = await import('apache-arrow');
+    (await import('node:fs')).writeFileSync(file, tableToIPC(table, 'file'));
+    const cli = JSON.parse((await losseval(['-l', 'l1,mse', '--pred-cols', 'p', '--target-cols', 'y', '--group-by', 'lang',
+      '--bootstrap', '40', '--seed', '5', '--ci', '0.9', '--json', file])).stdout);
+    expect(res.groups!.map((g) => g.key)).toEqual(cli.groups.map((g: any) => g.key));
+    expect(res.groups!.map((g) => g.losses.map((l) => [l.value, l.bootstrap!.se, l.bootstrap!.ciLow, l.bootstrap!.ciHigh])))
+      .toEqual(cli.groups.map((g: any) => g.losses.map((l: any) => [l.value, l.bootstrap.se, l.bootstrap.ci_low, l.bootstrap.ci_high])));
+    expect(res.losses.map((l) => l.bootstrap!.se)).toEqual(cli.losses.map((l: any) => l.bootstrap.se));
+    expect(res.losses[0]!.bootstrap).toMatchObject({ ci: 0.9, replicates: 40, seed: 5 });
+    // two shards with row offsets, merged in the library, equal the one run
+    const a = await evaluate({ ...opts, preds: table.slice(0, 150) as unknown as InputData });
+    const b = await evaluate({ ...opts, preds: table.slice(150) as unknown as InputData, rowOffset: 150 });
+    const merged = mergeStates([b.state!, a.state!]);
+    expect(merged.groups).toEqual(res.state!.groups);
+    expect(merged.losses).toEqual(res.state!.losses);
+    await expect(evaluate({ ...opts, preds: p, targets: y })).rejects.toThrow(/arrays given to evaluate\(\) have no key columns/);
+  });
+});
