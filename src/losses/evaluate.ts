@@ -43,11 +43,26 @@ function scratch(which: 'terms' | 'den', n: number): Float64Array {
   return scratchDen.subarray(0, n).fill(0);
 }
 
+/**
+ * Exact sum of xs. A short array (one group's rows in a chunk) is first scanned for its exponent
+ * range, so the flush reads only those cells.
+ */
 function exactSumOfArray(xs: Float64Array): ExactSum {
   acc.reset();
   acc.addArray(xs);
-  return acc.toSum();
+  if (xs.length > SHORT) return acc.toSum();
+  const w = new Uint32Array(xs.buffer, xs.byteOffset, xs.length * 2);
+  let lo = 2047, hi = 0;
+  for (let i = 1; i < w.length; i += 2) {
+    const e = (w[i]! >>> 20) & 0x7ff;
+    if (e < lo) lo = e;
+    if (e > hi) hi = e;
+  }
+  return acc.toSumWithin(lo, hi);
 }
+
+/** Arrays up to this long get the exponent-range flush. */
+const SHORT = 4096;
 
 /** `reduction` none returns the terms, with the exact sums of a mean; batchmean divides by rows (kl_div). */
 export function evaluateLoss(spec: LossSpec, chunk: Chunk, reduction: Reduction): LossOutput {

@@ -54,6 +54,8 @@ export interface CsvChunk {
    * holds an escaped "" quote). A field's text is as written: spaces are kept, a row's '\r\n' is not.
    */
   keyFields?: readonly number[];
+  /** Space for the key spans, used when large enough (as `out`): the result is then a view of it. */
+  keyOut?: Int32Array;
 }
 
 /**
@@ -201,7 +203,7 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
   // key fields: keySlot[f] = 2 × (the key's position), or -1
   const nk = chunk.keyFields?.length ?? 0;
   let keySlot: Int32Array | null = null;
-  let spans = NO_SPANS;
+  let spans: Int32Array = NO_SPANS;
   if (nk > 0) {
     keySlot = new Int32Array(Math.max(fieldCount, 0)).fill(-1);
     chunk.keyFields!.forEach((f, k) => {
@@ -209,7 +211,7 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
       if (keySlot![f] !== -1) throw new RangeError(`key field ${f} given twice`);
       keySlot![f] = 2 * k;
     });
-    spans = new Int32Array(maxRows * nk * 2);
+    spans = chunk.keyOut !== undefined && chunk.keyOut.length >= maxRows * nk * 2 ? chunk.keyOut : new Int32Array(maxRows * nk * 2);
   }
   // The plain path gives up (returns QUOTED) as soon as it meets a '"' byte; this is cheaper
   // than a separate bytes.indexOf(34) pass over the whole chunk.

@@ -14,7 +14,7 @@ import { KernelError } from '../losses/kernel-error.js';
 import { evaluateLoss, type LossOutput } from '../losses/evaluate.js';
 import { ROLES, type Chunk, type Matrix, type RoleName } from '../losses/kernel.js';
 import type { BootPartial, ChunkTask, GroupPartials, LossPartial, RoleRef, TaskError, TaskResult } from './task.js';
-import { classKeyParts, compositeKeys, csvKeyParts, groupRows, permuteRows, sliceKeyParts } from './groups.js';
+import { classKeyColumn, csvGroupIds, csvKeyColumn, groupIds, groupStarts, KeyTable, scatterInts, scatterRows, sliceKeyColumn, type KeyColumn } from './groups.js';
 import { keyParts, partText } from '../reduce/keys.js';
 import { mergeSums, sumFromCount, ZERO_SUM, type ExactSum } from '../reduce/exact-sum.js';
 import { BootAccumulator, rowKey } from '../reduce/bootstrap.js';
@@ -70,6 +70,15 @@ function space(index: number, n: number): Float64Array {
   return grown;
 }
 
+/** Key span space per input, reused as parseSpace (fresh pages cost more than the spans' parse). */
+const keySpaces: Int32Array[] = [];
+
+function keySpace(index: number, n: number): Int32Array {
+  const s = keySpaces[index];
+  if (s !== undefined && s.length >= n) return s;
+  return (keySpaces[index] = new Int32Array(n + (n >> 2)));
+}
+
 /** A CSV part's line number for the chunk's 0-based line offset `offset` (relative: see CsvPart.firstLine). */
 function lineAt(part: CsvPart, offset: number): { line: number; relativeLine?: true } {
   return part.firstLine === null ? { line: 1 + offset, relativeLine: true } : { line: part.firstLine + offset };
@@ -122,7 +131,7 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
     const r = parseCsvChunk({
       bytes: part.bytes, rows: task.rows, delimiter: part.delimiter,
       fieldCount: part.fieldCount, columns: part.fields, out: space(index, need), groupWidth,
-      ...(part.keyFields ? { keyFields: part.keyFields } : {}),
+      ...(part.keyFields ? { keyFields: part.keyFields, keyOut: keySpace(index, (Math.floor(part.bytes.length / Math.max(1, part.fieldCount)) + 1) * part.keyFields.length * 2) } : {}),
     });
     if (!r.ok) {
       const pos = r.kind === 'number' ? part.fields.indexOf(r.field) : -1;
@@ -335,10 +344,10 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     const problem = def.checkWidths(chunk);
     if (problem) throw new ChunkFailure({ message: `${def.name}: ${problem}`, file: plan.inputs[0]!.file, ...rowOf(task) });
   }
-  const keys = plan.groups ? rowKeys(task, parts, chunk, rowMap) : null;
+  const groupsOf = plan.groups ? rowGroups(task, parts, chunk, rowMap) : null;
   const bootKeys = plan.bootstrap && reduce ? bootRowKeys(task, rows, rowMap) : null;
-  if (keys !== null && reduce) {
-    const grouped = evaluateGroups(task, chunk, keys, bootKeys);
+  if (groupsOf !== null && reduce) {
+    const grouped = evaluateGroups(task, chunk, groupsOf, bootKeys);
     // a kernel error: the ungrouped pass below finds the file's first one
     if (grouped !== null) {
       if (failed !== null) throw new ChunkFailure(failed.failure!);
@@ -375,7 +384,7 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     ...(blankLines.some((b) => b > 0) ? { blankLines } : {}),
   };
   if (plan.reduction !== 'none') return base;
-  if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows, keys, keyCount(plan.groups)) };
+  if (plan.rowsAsCsv) return { ...base, csv: rowsToCsv(outs, rows, groupsOf, keyCount(plan.groups)) };
   const columns: Float64Array[] = [];
   for (const o of outs) {
     for (let k = 0; k < o.width; k++) {
@@ -399,29 +408,32 @@ function csvKeyField(p: string): string {
  * Each kept row's group key (--group-by columns, or the target class with --per-class). Rows
  * dropped by --nan-policy omit are left out (rowMap: kept row → parsed row).
  */
-function rowKeys(task: DecodedTask, parsed: readonly ParsedPart[], chunk: Chunk, rowMap: Int32Array | null): string[] {
+function rowGroups(task: DecodedTask, parsed: readonly ParsedPart[], chunk: Chunk, rowMap: Int32Array | null): RowGroups {
   const g = task.plan.groups!;
-  const classes = g.perClass ? classKeyParts(chunk.targets.data, chunk.rows) : null;
-  if (classes !== null && g.refs.length === 0) return classes;
-  // --per-class with --group-by: the class is the last key part
-  const nk = g.refs.length + (classes !== null ? 1 : 0);
-  const rows = chunk.rows;
-  const parts: string[] = new Array(rows * nk);
-  if (classes !== null) for (let r = 0; r < rows; r++) parts[r * nk + nk - 1] = classes[r]!;
-  g.refs.forEach((ref, k) => {
+  const columns: KeyColumn[] = g.refs.map((ref) => {
     const part = task.parts[ref.input]!;
-    const p = parsed[ref.input]!;
-    let col: string[];
-    if (part.kind === 'csv') {
-      const nkIn = part.keyFields!.length;
-      const all = csvKeyParts(part.bytes, p.keySpans!, p.rows, nkIn);
-      col = nkIn === 1 ? all : Array.from({ length: p.rows }, (_, r) => all[r * nkIn + ref.pos]!);
-    } else {
-      col = sliceKeyParts(part.keys![ref.pos]!);
-    }
-    for (let r = 0; r < rows; r++) parts[r * nk + k] = col[rowMap ? rowMap[r]! : r]!;
+    return part.kind === 'csv'
+      ? csvKeyColumn(part.bytes, parsed[ref.input]!.keySpans!, part.keyFields!.length, ref.pos, rowMap)
+      : sliceKeyColumn(part.keys![ref.pos]!, rowMap);
   });
-  return compositeKeys(parts, rows, nk);
+  // --per-class (with --group-by: the class is the last key part)
+  if (g.perClass) columns.push(classKeyColumn(chunk.targets.data));
+  const table = new KeyTable(g.max);
+  const one = g.refs.length === 1 && !g.perClass && rowMap === null ? g.refs[0]! : null;
+  const csv = one !== null && task.parts[one.input]!.kind === 'csv' ? task.parts[one.input] as CsvPart : null;
+  const ids = csv !== null
+    ? csvGroupIds(csv.bytes, parsed[one!.input]!.keySpans!, csv.keyFields!.length, one!.pos, chunk.rows, table)
+    : groupIds(columns, chunk.rows, table);
+  if (ids === null) {
+    throw new ChunkFailure({ message: `more than ${g.max} groups (--max-groups ${g.max}); raise --max-groups or group by fewer columns`, file: g.file });
+  }
+  return { ids, keys: table.keys };
+}
+
+/** Each kept row's group id, and the keys of the ids. */
+interface RowGroups {
+  readonly ids: Int32Array;
+  readonly keys: readonly string[];
 }
 
 /**
@@ -429,21 +441,17 @@ function rowKeys(task: DecodedTask, parsed: readonly ParsedPart[], chunk: Chunk,
  * (their exact sums); null when a kernel rejects a value (the caller's ungrouped pass reports it).
  */
 function evaluateGroups(
-  task: DecodedTask, chunk: Chunk, keys: readonly string[], bootKeys: Int32Array | null,
+  task: DecodedTask, chunk: Chunk, grouped: RowGroups, bootKeys: Int32Array | null,
 ): { overall: LossPartial[]; groups: GroupPartials } | null {
   const { plan } = task;
-  const g = plan.groups!;
-  const grouped = groupRows(keys, g.max);
-  if (grouped === null) {
-    throw new ChunkFailure({ message: `more than ${g.max} groups (--max-groups ${g.max}); raise --max-groups or group by fewer columns`, file: g.file });
-  }
-  const { start, perm } = grouped;
-  const sortedBootKeys = bootKeys ? Int32Array.from(perm, (r) => bootKeys[r]!) : null;
+  const { ids } = grouped;
+  const start = groupStarts(ids, grouped.keys.length);
+  const sortedBootKeys = bootKeys ? scatterInts(bootKeys, ids, start) : null;
   const sorted: Partial<Record<RoleName, Matrix>> = {};
-  for (const name of ROLES) {
+  ROLES.forEach((name, slot) => {
     const m = chunk[name];
-    if (m) sorted[name] = { data: permuteRows(m.data, m.width, perm), width: m.width };
-  }
+    if (m) sorted[name] = { data: scatterRows(m.data, m.width, ids, start, slot), width: m.width };
+  });
   const view = (name: RoleName, a: number, b: number): Matrix | undefined => {
     const m = sorted[name];
     return m ? { data: m.data.subarray(a * m.width, b * m.width), width: m.width } : undefined;
@@ -538,12 +546,13 @@ function bootPartial(R: number, r: LossOutput, keys: Int32Array, rows: number): 
 }
 
 function rowsToCsv(
-  outs: readonly { data: Float64Array; width: number }[], rows: number, keys: readonly string[] | null, keyCount: number,
+  outs: readonly { data: Float64Array; width: number }[], rows: number, groups: RowGroups | null, keyCount: number,
 ): Uint8Array {
   const lines: string[] = new Array(rows);
+  const keyText = groups?.keys.map((k) => keyParts(k, keyCount).map(csvKeyField).join(','));
   for (let r = 0; r < rows; r++) {
-    let line = keys !== null ? keyParts(keys[r]!, keyCount).map(csvKeyField).join(',') : '';
-    let first = keys === null;
+    let line = keyText !== undefined ? keyText[groups!.ids[r]!]! : '';
+    let first = keyText === undefined;
     for (const o of outs) {
       for (let k = 0, s = r * o.width; k < o.width; k++) {
         line += (first ? '' : ',') + formatNumber(o.data[s + k]!);

@@ -403,6 +403,16 @@ export class ExactAccumulator {
     }
   }
 
+  /**
+   * toSum() when every term added since the last flush has a biased exponent in [lo, hi]: the
+   * flush scans only those exponents' cells (a few instead of 2047: for many small sums, e.g. one
+   * per group and chunk).
+   */
+  toSumWithin(lo: number, hi: number): ExactSum {
+    if (this.pending > 0) this.flush(Math.max(0, lo), Math.min(2046, hi));
+    return { n: this.n, nan: this.nan, posInf: this.posInf, negInf: this.negInf };
+  }
+
   /** Canonical exact state.  Does not reset; adding may continue afterwards. */
   toSum(): ExactSum {
     if (this.pending > 0) this.flush();
@@ -445,7 +455,7 @@ export class ExactAccumulator {
   }
 
   /** Folds the float cells into the BigInt state and clears them. */
-  private flush(): void {
+  private flush(lo = 0, hi = 2046): void {
     const cells = this.cells;
     const iw = this.cellWords;
     const d = this.digits;
@@ -454,7 +464,7 @@ export class ExactAccumulator {
     // value is >= 2^-1042 in magnitude, so its high 32-bit word is non-zero and the 8 high words
     // suffice; below that, cells may hold tiny subnormals: OR all 16 words.
     let cnt = 0;
-    for (let e = 0, b = 0; e < SCAN_HI_FROM; e++, b += 16) {
+    for (let e = lo, b = lo << 4; e < SCAN_HI_FROM && e <= hi; e++, b += 16) {
       if (
         (iw[b]! | iw[b + 1]! | iw[b + 2]! | iw[b + 3]! | iw[b + 4]! | iw[b + 5]! | iw[b + 6]! | iw[b + 7]! |
           iw[b + 8]! | iw[b + 9]! | iw[b + 10]! | iw[b + 11]! | iw[b + 12]! | iw[b + 13]! | iw[b + 14]! | iw[b + 15]!) !==
@@ -463,7 +473,7 @@ export class ExactAccumulator {
         list[cnt++] = e;
       }
     }
-    for (let e = SCAN_HI_FROM, b = SCAN_HI_FROM << 4; e < 2047; e++, b += 16) {
+    for (let e = Math.max(lo, SCAN_HI_FROM), b = Math.max(lo, SCAN_HI_FROM) << 4; e <= hi; e++, b += 16) {
       if ((iw[b + 1]! | iw[b + 3]! | iw[b + 5]! | iw[b + 7]! | iw[b + 9]! | iw[b + 11]! | iw[b + 13]! | iw[b + 15]!) !== 0) {
         list[cnt++] = e;
       }

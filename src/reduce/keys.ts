@@ -6,7 +6,7 @@
  *   boolean                                                  '\1' + '0' | '1'
  *   number (Arrow integers, --per-class targets)             '\2' + decimal text (integers exact, any width)
  *   text (CSV fields as written, Arrow Utf8 / Dictionary)    '\3' + the UTF-8 bytes, one char each
- * A composite key (several key columns) is its parts, each after its length in two chars.
+ * A composite key (several key columns) is its parts, each after its length in 4 bytes (little-endian).
  *
  * Order (the printed order of groups, the same for any chunking, worker count or merge): part
  * by part, null < booleans (false < true) < numbers < text. Numbers compare by value. Text that
@@ -39,9 +39,9 @@ export function keyParts(key: string, count: number): string[] {
   const parts: string[] = [];
   let i = 0;
   for (let k = 0; k < count; k++) {
-    const len = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16);
-    parts.push(key.slice(i + 2, i + 2 + len));
-    i += 2 + len;
+    const len = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16) | (key.charCodeAt(i + 3) * 16777216);
+    parts.push(key.slice(i + 4, i + 4 + len));
+    i += 4 + len;
   }
   if (i !== key.length) throw new Error('internal: a malformed composite key');
   return parts;
@@ -50,7 +50,7 @@ export function keyParts(key: string, count: number): string[] {
 /** The composite key of parts (the inverse of keyParts). */
 export function joinParts(parts: readonly string[]): string {
   if (parts.length === 1) return parts[0]!;
-  return parts.map((p) => String.fromCharCode(p.length & 0xffff, p.length >>> 16) + p).join('');
+  return parts.map((p) => String.fromCharCode(p.length & 255, (p.length >>> 8) & 255, (p.length >>> 16) & 255, p.length >>> 24) + p).join('');
 }
 
 const INT_RE = /^-?[0-9]+$/;

@@ -742,3 +742,25 @@ describe('exact-sum: JSON', () => {
     expect(sumFromJSON({ ...ok, sum: '-1f' }).n).toBe(-31n);
   });
 });
+
+describe('toSumWithin (the flush of an exponent range)', () => {
+  it('equals toSum for short arrays of any exponents (seeded)', () => {
+    const r = mulberry32(91);
+    const f = new Float64Array(1), w = new Uint32Array(f.buffer);
+    const a = new ExactAccumulator(), b = new ExactAccumulator();
+    for (let t = 0; t < 300; t++) {
+      const n = 1 + (r() % 300);
+      const xs = new Float64Array(n);
+      const wide = t % 3;
+      for (let i = 0; i < n; i++) {
+        w[0] = r(); w[1] = r();
+        xs[i] = wide === 0 ? f[0]! : wide === 1 ? (r() / 2 ** 32 - 0.5) * 2 ** ((r() % 40) - 20) : (i % 7 === 0 ? 1e308 : i % 7 === 1 ? 5e-324 : -(r() / 2 ** 32));
+      }
+      let lo = 2047, hi = 0;
+      for (const x of xs) { f[0] = x; const e = (w[1]! >>> 20) & 0x7ff; lo = Math.min(lo, e); hi = Math.max(hi, e); }
+      a.reset(); b.reset();
+      a.addArray(xs); b.addArray(xs);
+      expect(a.toSumWithin(lo, hi)).toEqual(b.toSum());
+    }
+  });
+});
