@@ -531,14 +531,16 @@ function bootPartial(R: number, r: LossOutput, keys: Int32Array, rows: number): 
     termKeys = new Int32Array(rows * w);
     for (let k = 0; k < rows; k++) termKeys.fill(keys[k]!, k * w, (k + 1) * w);
   }
-  acc.addTerms(r.terms, termKeys, rows * w);
+  // one term per row: the weighted row count comes with the terms' loop
+  const fused = w === 1 && r.denominator !== 'den';
+  acc.addTerms(r.terms, termKeys, rows * w, fused);
   const num = acc.sums();
   let den: ExactSum[];
   if (r.denominator === 'den') {
     acc.addTerms(r.denTerms!, keys, rows);
     den = acc.sums();
   } else {
-    acc.addCounts(keys, rows);
+    if (!fused) acc.addCounts(keys, rows);
     const mult = r.denominator === 'elements' ? BigInt(w) : 1n;
     den = acc.takeCounts().map((c) => sumFromCount(BigInt(c) * mult));
   }

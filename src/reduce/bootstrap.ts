@@ -96,7 +96,9 @@ export class BootAccumulator {
   private readonly GL = new Float64Array(BLOCK);
   private readonly GK = new Int32Array(BLOCK);
   private readonly GE = new Int32Array(BLOCK);
-  private readonly order = new Int32Array(BLOCK);
+  private readonly SH = new Float64Array(BLOCK);
+  private readonly SL = new Float64Array(BLOCK);
+  private readonly SK = new Int32Array(BLOCK);
   private readonly bucketOf = new Int32Array(2048).fill(-1);
   private readonly bucketE = new Int32Array(BLOCK);
   private readonly bucketStart = new Int32Array(BLOCK + 1);
@@ -141,17 +143,20 @@ export class BootAccumulator {
     }
   }
 
-  /** Add Σ_r w(keys[k], r) · xs[k] for k < n. */
-  addTerms(xs: Float64Array, keys: Int32Array, n: number): void {
+  /**
+   * Add Σ_r w(keys[k], r) · xs[k] for k < n; with `count` (one term per row) also Σ_r w to
+   * counts, in the same loop (as addCounts would).
+   */
+  addTerms(xs: Float64Array, keys: Int32Array, n: number, count = false): void {
     for (let s = 0; s < n; s += BLOCK) {
       if (this.pending >= FOLD_EVERY) this.fold();
-      this.block(xs, keys, s, Math.min(n, s + BLOCK));
+      this.block(xs, keys, s, Math.min(n, s + BLOCK), count);
       this.pending += Math.min(n, s + BLOCK) - s;
     }
   }
 
-  private block(xs: Float64Array, keys: Int32Array, s: number, e: number): void {
-    const { GH, GL, GK, GE, order, bucketOf, bucketE, bucketStart, u32, f64 } = this;
+  private block(xs: Float64Array, keys: Int32Array, s: number, e: number, count: boolean): void {
+    const { GH, GL, GK, GE, SH, SL, SK, bucketOf, bucketE, bucketStart, u32, f64 } = this;
     let m = 0;
     let nb = 0;
     // split, and bucket the block's finite terms by exponent
@@ -159,7 +164,7 @@ export class BootAccumulator {
       const x = xs[k]!;
       f64[0] = x;
       const E = (u32[1]! >>> 20) & 0x7ff;
-      if (E >= RARE_E) { this.addRare(x, keys[k]! >>> 0, E); continue; }
+      if (E >= RARE_E) { this.addRare(x, keys[k]! >>> 0, E, count); continue; }
       const sg = SIG[E]!;
       const h = x + sg - sg;
       GH[m] = h; GL[m] = x - h; GK[m] = keys[k]!; GE[m] = E;
@@ -171,11 +176,15 @@ export class BootAccumulator {
     let acc = 0;
     for (let b = 0; b < nb; b++) { const c = bucketStart[b]!; bucketStart[b] = acc; acc += c; }
     bucketStart[nb] = acc;
-    for (let k = 0; k < m; k++) order[bucketStart[bucketOf[GE[k]!]!]!++] = k;
+    // the rows in bucket order, so that the replicate loops read them in sequence
+    for (let k = 0; k < m; k++) {
+      const d = bucketStart[bucketOf[GE[k]!]!]!++;
+      SH[d] = GH[k]!; SL[d] = GL[k]!; SK[d] = GK[k]!;
+    }
     for (let b = nb; b > 0; b--) bucketStart[b] = bucketStart[b - 1]!;
     bucketStart[0] = 0;
     const R4 = this.R4, R = R4 * 4;
-    const cellsH = this.cellsH, cellsL = this.cellsL, esc = this.esc;
+    const cellsH = this.cellsH, cellsL = this.cellsL, esc = this.esc, counts = this.counts;
     for (let b = 0; b < nb; b++) {
       const E = bucketE[b]!;
       bucketOf[E] = -1;
@@ -184,44 +193,47 @@ export class BootAccumulator {
       const base = E * R;
       let ne = 0;
       for (let q = 0, qg = 0; q < R4; q++, qg = (qg + 0x9e3779b9) | 0) {
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-        for (let j = a; j < z1; j++) {
-          const k = order[j]!;
-          let z = (GK[k]! + qg) | 0;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        for (let k = a; k < z1; k++) {
+          let z = (SK[k]! + qg) | 0;
           z ^= z >>> 16; z = Math.imul(z, 0x85ebca6b); z ^= z >>> 13; z = Math.imul(z, 0xc2b2ae35); z ^= z >>> 16;
           if ((((z & 0x7f7f7f7f) + 0x03030303) & z & 0x80808080) !== 0) { esc[ne++] = k; esc[ne++] = q; }
           const w0 = T8Z[z & 255]!, w1 = T8Z[(z >>> 8) & 255]!, w2 = T8Z[(z >>> 16) & 255]!, w3 = T8Z[z >>> 24]!;
-          const h = GH[k]!, l = GL[k]!;
+          const h = SH[k]!, l = SL[k]!;
           a0 += w0 * h; b0 += w0 * l; a1 += w1 * h; b1 += w1 * l; a2 += w2 * h; b2 += w2 * l; a3 += w3 * h; b3 += w3 * l;
+          c0 += w0; c1 += w1; c2 += w2; c3 += w3;
         }
         const c = base + 4 * q;
         cellsH[c] += a0; cellsL[c] += b0; cellsH[c + 1] += a1; cellsL[c + 1] += b1;
         cellsH[c + 2] += a2; cellsL[c + 2] += b2; cellsH[c + 3] += a3; cellsL[c + 3] += b3;
+        if (count) { counts[4 * q] += c0; counts[4 * q + 1] += c1; counts[4 * q + 2] += c2; counts[4 * q + 3] += c3; }
       }
       // escape bytes weighed 0 above: add their true weights
       for (let t = 0; t < ne; t += 2) {
         const k = esc[t]!, q = esc[t + 1]!;
-        const key = GK[k]! >>> 0;
+        const key = SK[k]! >>> 0;
         const z = fmix32((key + Math.imul(q, 0x9e3779b9)) | 0);
         for (let j = 0; j < 4; j++) {
           const byte = (z >>> (8 * j)) & 255;
           if (byte < 253) continue;
           const w = escapeWeight(key, 4 * q + j, byte);
-          cellsH[base + 4 * q + j] += w * GH[k]!;
-          cellsL[base + 4 * q + j] += w * GL[k]!;
+          cellsH[base + 4 * q + j] += w * SH[k]!;
+          cellsL[base + 4 * q + j] += w * SL[k]!;
+          if (count) counts[4 * q + j] += w;
         }
       }
     }
   }
 
   /** |x| ≥ 2^993, ±Inf, NaN: per replicate, by BigInt or flags. */
-  private addRare(x: number, key: number, E: number): void {
+  private addRare(x: number, key: number, E: number, count: boolean): void {
     const R = this.R4 * 4;
     for (let r = 0; r < R; r++) {
       const z = fmix32((key + Math.imul(r >>> 2, 0x9e3779b9)) | 0);
       const b = (z >>> (8 * (r & 3))) & 255;
       const w = b < 253 ? T8Z[b]! : escapeWeight(key, r, b);
       if (w === 0) continue;
+      if (count) this.counts[r] += w;
       if (E === 2047) {
         if (x !== x) this.nan[r] = 1;
         else if (x > 0) this.posInf[r] = 1;

@@ -76,6 +76,18 @@ describe('BootAccumulator: exact replicate sums (BigInt reference)', () => {
     }
   }
 
+  it('addTerms with counting gives the same sums and the counts of addCounts (NaN and 2^993+ rows too)', () => {
+    const R = 9, seed = 5, n = 2000;
+    const xs = Float64Array.from({ length: n }, (_, i) => (i === 7 ? NaN : i === 8 ? 1e300 : i % 5) * 1.25);
+    const keys = keysOf(seed, 40, n);
+    const a = new BootAccumulator(R), b = new BootAccumulator(R);
+    a.addTerms(xs, keys, n, true);
+    b.addTerms(xs, keys, n);
+    b.addCounts(keys, n);
+    expect(a.sums()).toEqual(b.sums());
+    expect(a.takeCounts()).toEqual(b.takeCounts());
+  });
+
   it('weighted row counts equal Σ w per replicate', () => {
     const R = 13, seed = 99, n = 3000;
     const acc = new BootAccumulator(R);
