@@ -95,3 +95,23 @@ const L = 5, NL = 400;
   writeFileSync('samples/bad.csv', lines.join('\n'));
 }
 console.log('wrote samples/');
+
+// slices.csv: evaluation rows with group keys (README "Slices and uncertainty"): lang (some
+// missing), source, 3 logits and a class label, a regression prediction and target.
+{
+  const r = mulberry32(20261207);
+  const g = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const LANGS = ['en', 'en', 'en', 'fr', 'de', 'pt-BR', ''];
+  const lines = ['lang,source,logit_0,logit_1,logit_2,label,pred,y'];
+  for (let i = 0; i < 400; i++) {
+    const lang = LANGS[Math.floor(r() * LANGS.length)];
+    const source = r() < 0.6 ? 'web' : 'books';
+    const label = Math.floor(r() * 3);
+    // French rows are harder: noisier logits and predictions
+    const noise = lang === 'fr' ? 2 : 1;
+    const logits = [0, 1, 2].map((c) => r6((c === label ? 1.5 : 0) + noise * g()));
+    const y = r6(2 * g());
+    lines.push([lang, source, ...logits, label, r6(y + 0.5 * noise * g()), y].join(','));
+  }
+  writeFileSync('samples/slices.csv', lines.join('\n') + '\n');
+}
