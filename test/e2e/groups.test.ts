@@ -240,3 +240,27 @@ describe('group-by errors', () => {
     await expectFailure(['merge', u, g], 2, /cannot merge: .*g\.json is grouped by lang \(state version 2\) but .*u\.json is not grouped/, { cwd: dir });
   });
 });
+
+describe('group tables as printed', () => {
+  it('a terminal gets aligned columns; tabs and line breaks in keys are escaped; ungrouped states stay version 1', async () => {
+    const { formatGroups } = await import('../../dist/write/groups.js');
+    const f = join(dir, 'tty.csv');
+    writeFileSync(f, 'k,p,y\n"a\tb",1,2\n"x\ny",3,3\nlonger key,1,1.5\n');
+    const st = join(dir, 'tty.json');
+    const r = await losseval(['-l', 'l1', '--pred-cols', 'p', '--target-cols', 'y', '--group-by', 'k', '--state-out', st, f], { cwd: dir });
+    expect(r.stdout).toBe('k\trows\tl1\tl1_elements\na\\tb\t1\t1\t1\nlonger key\t1\t0.5\t1\nx\\ny\t1\t0\t1\n(all)\t3\t0.5\t3\n');
+    const { readStateFile } = await import('../../dist/reduce/state.js');
+    const aligned = formatGroups(await readStateFile(st), true);
+    expect(aligned).toBe([
+      'k           rows   l1  l1_elements',
+      'a\\tb           1    1            1',
+      'longer key     1  0.5            1',
+      'x\\ny           1    0            1',
+      '(all)          3  0.5            3',
+    ].join('\n') + '\n');
+    expect(JSON.parse(readFileSync(st, 'utf8')).version).toBe(2);
+    const plain = join(dir, 'plain-v1.json');
+    await losseval(['-l', 'l1', '--pred-cols', 'p', '--target-cols', 'y', '--state-out', plain, f], { cwd: dir });
+    expect(JSON.parse(readFileSync(plain, 'utf8')).version).toBe(1);
+  });
+});
