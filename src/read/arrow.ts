@@ -1086,12 +1086,12 @@ class Source implements ArrowSource {
     return w;
   }
 
-  /** Column c of a batch, with its buffers checked against the row count (cheap, O(1) per column). */
-  private columnData(batch: RecordBatch, c: number, firstRow: number): Data {
+  /** Column c of a batch, checked: present, as long as the batch, its validity bitmap long enough and allowed. */
+  private batchColumn(batch: RecordBatch, c: number, firstRow: number): { d: Data; n: number; f: ArrowFieldInfo; bad: (what: string) => DataError } {
     const d = batch.data.children[c] as Data | undefined;
     const n = batch.numRows;
     const f = this.fields[c]!;
-    const bad = (what: string) =>
+    const bad = (what: string): DataError =>
       new DataError(`corrupt Arrow data: the record batch starting at row ${firstRow} has ${n} rows but ${what}`,
         { file: this.name, column: f.name });
     if (!d) throw bad('no data for the column');
@@ -1099,6 +1099,12 @@ class Source implements ArrowSource {
     // N.B. arrow-js: `values` and `valueOffsets` start at element 0 of the Data, the bitmaps at bit `offset`.
     if (d.nullCount > 0 && (d.nullBitmap?.length ?? 0) < ((d.offset + n + 7) >> 3)) throw bad('a shorter validity bitmap');
     if (d.nullCount > 0 && f.nullable === false) throw bad(`${d.nullCount} nulls in a column the schema declares non-nullable`);
+    return { d, n, f, bad };
+  }
+
+  /** Column c of a batch, with its buffers checked against the row count (cheap, O(1) per column). */
+  private columnData(batch: RecordBatch, c: number, firstRow: number): Data {
+    const { d, n, f, bad } = this.batchColumn(batch, c, firstRow);
     if (f.listSize === null && !f.isList) {
       if ((d.values as Typed).length < n) throw bad(`only ${(d.values as Typed).length} values`);
       return d;
@@ -1140,15 +1146,7 @@ class Source implements ArrowSource {
 
   /** Key column c of a batch, checked against the row count. */
   private keyData(batch: RecordBatch, c: number, firstRow: number): Data {
-    const d = batch.data.children[c] as Data | undefined;
-    const n = batch.numRows;
-    const f = this.fields[c]!;
-    const bad = (what: string) =>
-      new DataError(`corrupt Arrow data: the record batch starting at row ${firstRow} has ${n} rows but ${what}`,
-        { file: this.name, column: f.name });
-    if (!d) throw bad('no data for the column');
-    if (d.length !== n) throw bad(`the column has ${d.length}`);
-    if (d.nullCount > 0 && (d.nullBitmap?.length ?? 0) < ((d.offset + n + 7) >> 3)) throw bad('a shorter validity bitmap');
+    const { d, n, f, bad } = this.batchColumn(batch, c, firstRow);
     if (f.keyKind === 'text') {
       const offs = d.valueOffsets as unknown as ArrayLike<number | bigint> | undefined;
       if (!offs || offs.length < n + 1) throw bad('fewer text offsets');
@@ -1323,11 +1321,20 @@ function gather(kind: NumericKind, runs: Typed[], n: number): ArrayBufferView {
 
 /** Row validity of column j over the pieces, re-aligned to bit 0; null when no piece has nulls. */
 function rowValidity(pieces: Piece[], j: number, rows: number): Uint8Array | null {
-  if (!pieces.some((p) => p.cols[j]!.nullCount > 0)) return null;
+  return piecesValidity(pieces, (p) => p.cols[j]!, rows);
+}
+
+/** Row validity of key column j over the pieces (as rowValidity). */
+function keyValidity(pieces: Piece[], j: number, rows: number): Uint8Array | null {
+  return piecesValidity(pieces, (p) => p.keys[j]!, rows);
+}
+
+function piecesValidity(pieces: Piece[], data: (p: Piece) => Data, rows: number): Uint8Array | null {
+  if (!pieces.some((p) => data(p).nullCount > 0)) return null;
   const out = new Uint8Array((rows + 7) >> 3);
   let o = 0;
   for (const p of pieces) {
-    const d = p.cols[j]!;
+    const d = data(p);
     if (d.nullCount > 0) copyBits(d.nullBitmap as Uint8Array, d.offset + p.start, out, o, p.count);
     else setBits(out, o, p.count);
     o += p.count;
@@ -1335,19 +1342,6 @@ function rowValidity(pieces: Piece[], j: number, rows: number): Uint8Array | nul
   return out;
 }
 
-/** Row validity of key column j over the pieces, re-aligned to bit 0; null when no piece has nulls. */
-function keyValidity(pieces: Piece[], j: number, rows: number): Uint8Array | null {
-  if (!pieces.some((p) => p.keys[j]!.nullCount > 0)) return null;
-  const out = new Uint8Array((rows + 7) >> 3);
-  let o = 0;
-  for (const p of pieces) {
-    const d = p.keys[j]!;
-    if (d.nullCount > 0) copyBits(d.nullBitmap as Uint8Array, d.offset + p.start, out, o, p.count);
-    else setBits(out, o, p.count);
-    o += p.count;
-  }
-  return out;
-}
 
 const dictionaryCache = new WeakMap<object, Uint8Array[]>();
 const utf8Encoder = new TextEncoder();
