@@ -166,7 +166,7 @@ function selectKeys(config: RunConfig, tables: Table[]): Pick<Selection, 'keyFie
         if (dataTables === 2) throw new UsageError(`--group-by: no column '${item.trim()}' in ${tables[0]!.name} or ${t.name}`);
         throw e;
       }
-      if (!t.checkKeys) throw new UsageError(`--group-by: ${t.format} inputs have no group key columns yet (${t.name}); use CSV or Arrow`);
+      if (!t.checkKeys) throw new UsageError(`--group-by: ${t.format} inputs have no group key columns yet (${t.name}); use CSV, Arrow or Parquet`);
       t.checkKeys(cols, '--group-by');
       for (const c of cols) {
         if (keyFields[i]!.includes(c)) throw new UsageError(`--group-by: column '${colName(t, c)}' given twice`);
