@@ -11,6 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { parquetMetadata } from 'hyparquet';
+import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
+import { deltaBinaryPack, deltaByteArray, deltaLengthByteArray } from 'hyparquet-writer/src/delta.js';
+import { readDeltaLengthText, readDeltaText, readPlainText } from '../../dist/parse/parquet/values.js';
 import { expectFailure, losseval, workdir } from '../helpers/cli.js';
 import { mulberry32 as rng } from '../helpers/rng.js';
 
@@ -153,6 +156,35 @@ describe(`Parquet group keys equal their CSV twin's (seed ${SEED})`, () => {
   });
 });
 
+describe('Parquet keys in a two-input run and past 2^53', () => {
+  it('a key from the targets Parquet (predictions CSV) equals the CSV twin; INT64 keys stay exact', async () => {
+    const n = 50;
+    const lang = Array.from({ length: n }, (_, i) => ['a', 'b', null][i % 3]!);
+    const y = Float64Array.from({ length: n }, (_, i) => i * 0.5);
+    const big = -(2n ** 62n) - 5n;
+    const tp = join(dir, 'two-t.parquet');
+    parquetWriteFile({
+      filename: tp, rowGroupSize: 17, pageSize: 40, columnData: [
+        { name: 'lang', data: lang, type: 'STRING', nullable: true },
+        { name: 'u', data: Array.from({ length: n }, (_, i) => (i % 2 ? big : 7n)), type: 'INT64', nullable: false },
+        { name: 'y', data: y, type: 'DOUBLE', nullable: false },
+      ],
+    });
+    const pc = join(dir, 'two-p.csv'), tc = join(dir, 'two-t.csv');
+    writeFileSync(pc, 'p\n' + Array.from({ length: n }, (_, i) => String(i * 0.25)).join('\n') + '\n');
+    writeFileSync(tc, 'lang,u,y\n' + lang.map((l, i) => `${l ?? ''},${i % 2 ? big : 7n},${y[i]}`).join('\n') + '\n');
+    const args = ['-l', 'l1,mse', '--pred-cols', 'p', '--target-cols', 'y', '--group-by', 'u,lang'];
+    const ref = await json([...args, pc, tc]);
+    for (const run of RUNS) {
+      const got = await json([...args, ...run, pc, tp]);
+      expect(normal(got.groups)).toEqual(normal(ref.groups));
+      expect(got.losses).toEqual(ref.losses);
+    }
+    const got = await json([...args, pc, tp]);
+    expect(got.groups.map((g: any) => g.key.u)).toContain(String(big));
+  });
+});
+
 describe('Parquet group key errors', () => {
   const d = makeData(SEED + 1, 60);
   it('a DOUBLE or TIMESTAMP key column is refused (exit 2)', async () => {
@@ -194,5 +226,57 @@ describe('Parquet group key errors', () => {
     writeFileSync(pq, buf);
     await expectFailure([...BASE, '--group-by', 'lang', pq], 1, /damaged\.parquet.*lang.*row group 2 of 2: BYTE_ARRAY value 1 of 30 needs/, { cwd: dir });
     await expectFailure([...BASE, '--group-by', 'lang', '-j', '2', '--chunk-rows', '7', pq], 1, /row group 2 of 2: BYTE_ARRAY value 1 of/, { cwd: dir });
+  });
+});
+
+describe('text value decoders (the worker\'s, from dist)', () => {
+  const enc = new TextEncoder(), dec = new TextDecoder();
+  const words = ['', 'apple', 'applesauce', 'apply', 'b', 'zh-中文', 'zh-中', ''];
+  const texts = (t: { data: Uint8Array; start: Int32Array; end: Int32Array }): string[] =>
+    Array.from(t.start, (s, i) => dec.decode(t.data.subarray(s, t.end[i]!)));
+  const encode = (f: (w: ByteWriter, v: Uint8Array[]) => void): Uint8Array => {
+    const w = new ByteWriter();
+    f(w, words.map((x) => enc.encode(x)));
+    return new Uint8Array(w.getBuffer());
+  };
+
+  it('PLAIN, DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY give the written strings', () => {
+    const plain: number[] = [];
+    for (const x of words) {
+      const b = enc.encode(x);
+      plain.push(b.length & 255, (b.length >> 8) & 255, 0, 0, ...b);
+    }
+    const pb = Uint8Array.from(plain);
+    expect(texts(readPlainText(pb, 0, pb.length, words.length))).toEqual(words);
+    const dl = encode(deltaLengthByteArray);
+    expect(texts(readDeltaLengthText(dl, 0, dl.length, words.length))).toEqual(words);
+    const db = encode(deltaByteArray);
+    expect(texts(readDeltaText(db, 0, db.length, words.length))).toEqual(words);
+  });
+
+  it('truncated or inconsistent data is a ParquetFormatError, never a read past the page', () => {
+    const dl = encode(deltaLengthByteArray);
+    expect(() => readDeltaLengthText(dl, 0, dl.length - 1, words.length)).toThrow(/DELTA_LENGTH_BYTE_ARRAY value \d+ of 8 needs \d+ bytes/);
+    const db = encode(deltaByteArray);
+    expect(() => readDeltaText(db, 0, db.length - 1, words.length)).toThrow(/DELTA_BYTE_ARRAY value \d+ of 8 needs \d+ bytes/);
+    expect(() => readDeltaText(db, 0, 3, words.length)).toThrow(/DELTA_BINARY_PACKED/);
+    const pb = Uint8Array.of(5, 0, 0, 0, 97, 98);
+    expect(() => readPlainText(pb, 0, pb.length, 1)).toThrow(/BYTE_ARRAY value 1 of 1 needs 5 bytes, the page has 2/);
+    // a prefix longer than the value before it, a negative length
+    const w = new ByteWriter();
+    deltaBinaryPack(w, Int32Array.of(0, 5), 'INT32');
+    deltaBinaryPack(w, Int32Array.of(2, 1), 'INT32');
+    w.appendBytes(enc.encode('abc'));
+    const bad = new Uint8Array(w.getBuffer());
+    expect(() => readDeltaText(bad, 0, bad.length, 2)).toThrow(/DELTA_BYTE_ARRAY value 2 of 2 has prefix 5 \(the value before has 2 bytes\)/);
+    const wn = new ByteWriter();
+    deltaBinaryPack(wn, Int32Array.of(1, -3), 'INT32');
+    wn.appendBytes(enc.encode('abc'));
+    const neg = new Uint8Array(wn.getBuffer());
+    expect(() => readDeltaLengthText(neg, 0, neg.length, 2)).toThrow(/DELTA_LENGTH_BYTE_ARRAY value 2 of 2 has length -3/);
+    const w2 = new ByteWriter();
+    deltaLengthByteArray(w2, [enc.encode('ab')]);
+    const one = new Uint8Array(w2.getBuffer());
+    expect(() => readDeltaText(one, 0, one.length, 2)).toThrow(/DELTA/);
   });
 });
