@@ -4,7 +4,9 @@
  * DELTA_BYTE_ARRAY text, INT32 / INT64 / nullable integers, booleans; several row groups and
  * pages, two codecs) give the same groups and losses under every worker count and chunk size —
  * Parquet integer and boolean keys are numbers and booleans where CSV's are text, so key values
- * are compared as strings. Then the refusals (DOUBLE, TIMESTAMP keys) and damaged key data.
+ * are compared as strings. The DuckDB fixtures (pages v1 and v2, every codec) against reg.csv;
+ * a key from the second input; then the refusals (DOUBLE, TIMESTAMP keys), damaged key data, and
+ * the worker's text decoders on their own.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { parquetMetadata } from 'hyparquet';
 import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
 import { deltaBinaryPack, deltaByteArray, deltaLengthByteArray } from 'hyparquet-writer/src/delta.js';
 import { readDeltaLengthText, readDeltaText, readPlainText } from '../../dist/parse/parquet/values.js';
-import { expectFailure, losseval, workdir } from '../helpers/cli.js';
+import { ROOT, expectFailure, losseval, workdir } from '../helpers/cli.js';
 import { mulberry32 as rng } from '../helpers/rng.js';
 
 let dir: string;
@@ -153,6 +155,32 @@ describe(`Parquet group keys equal their CSV twin's (seed ${SEED})`, () => {
     const b = await losseval([...args, pq], { cwd: dir });
     expect(b.code).toBe(0);
     expect(b.stdout).toBe(a.stdout);
+  });
+});
+
+describe('DuckDB fixtures (data pages v1 and v2, every codec): integer and boolean keys equal reg.csv\'s', () => {
+  const fix = (f: string): string => join(ROOT, 'test', 'fixtures', 'parquet', f);
+  // the CSV twin writes BOOLEAN b as 1 / 0
+  const asCsv = (groups: any[]): any[] => normal(groups.map((g) => ({ ...g, key: { ...g.key, b: g.key.b === null ? null : g.key.b ? 1 : 0 } })));
+  for (const codec of ['snappy', 'zstd-v2', 'gzip', 'brotli', 'lz4', 'uncompressed']) {
+    it(`reg-duckdb-${codec}.parquet: INT(8) and BOOLEAN keys; UINT_32, UINT_64 and INT64 keys`, async () => {
+      for (const keys of ['i8,b', 'u32,u64,i64']) {
+        const args = ['-l', 'l1,mse', '--pred-cols', 'p', '--target-cols', 't', '--group-by', keys];
+        const ref = await json([...args, fix('reg.csv')]);
+        for (const run of [['-j', '1'], ['-j', '2', '--chunk-rows', '29']]) {
+          const got = await json([...args, ...run, fix(`reg-duckdb-${codec}.parquet`)]);
+          expect(keys === 'i8,b' ? asCsv(got.groups) : normal(got.groups), `${keys} ${run.join(' ')}`).toEqual(normal(ref.groups));
+          expect(got.losses).toEqual(ref.losses);
+        }
+      }
+    });
+  }
+  it('a DuckDB VARCHAR is a text key; its TIMESTAMP is refused', async () => {
+    const f = fix('unsupported-duckdb.parquet');
+    const got = await json(['-l', 'l1', '--pred-cols', 'p', '--target-cols', 'p', '--group-by', 's', f]);
+    expect(got.groups.map((g: any) => [g.key.s, g.rows])).toEqual([['x', 1]]);
+    await expectFailure(['-l', 'l1', '--pred-cols', 'p', '--target-cols', 'p', '--group-by', 'ts', f], 2,
+      /^losseval: error: --group-by: column 'ts' of .*unsupported-duckdb\.parquet has type INT64 \(TIMESTAMP\); group keys are text, integers or booleans$/);
   });
 });
 
