@@ -79,6 +79,8 @@ export interface LeafDesc {
   readonly maxRep: number;
   /** Lists: the definition level of the repeated node (a slot exists at ≥ this level). */
   readonly repDef: number;
+  /** A --group-by text key (BYTE_ARRAY): values decode to byte strings, not numbers (`kind` is then i32, their indices). */
+  readonly text?: true;
 }
 
 /** One selected Parquet column of a ParquetPart. */
@@ -114,6 +116,8 @@ export interface ParquetPiece {
   readonly rowGroupRows: number;
   readonly rows: number;
   readonly columns: readonly ParquetPieceColumn[];
+  /** --group-by: where the part's key columns' rows are, parallel to ParquetPart.keys. */
+  readonly keyColumns?: readonly ParquetPieceColumn[];
 }
 
 /**
@@ -132,6 +136,15 @@ export interface ParquetPart {
   readonly rows: number;
   readonly columns: readonly ParquetColumnPart[];
   readonly pieces: readonly ParquetPiece[];
+  /** --group-by: the key columns, decoded to KeySlices in this order (see ParquetKeyPart). */
+  readonly keys?: readonly ParquetKeyPart[];
+}
+
+/** One --group-by key column of a ParquetPart: flat (never a list). */
+export interface ParquetKeyPart {
+  readonly desc: LeafDesc;
+  readonly column: string;
+  readonly keyKind: 'text' | 'int' | 'bool';
 }
 
 export type InputPart = CsvPart | ArrowPart | ParquetPart;

@@ -7,7 +7,7 @@
 import { csvValuesBound, parseCsvChunk } from '../parse/csv.js';
 import { locateRow, fieldText } from '../parse/csv-locate.js';
 import { sliceToFloat64, sliceValueText } from '../parse/arrow-column.js';
-import { decodeParquetPart, ParquetPartError } from '../parse/parquet/part.js';
+import { decodeParquetKeys, decodeParquetPart, ParquetPartError } from '../parse/parquet/part.js';
 import { DataError } from '../errors.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
@@ -38,7 +38,8 @@ function decodeParts(task: ChunkTask): DecodedTask {
   const parts = task.parts.map((p: InputPart, i): Part => {
     if (p.kind !== 'parquet') return p;
     try {
-      return { kind: 'arrow', slices: decodeParquetPart(p, i) };
+      const slices = decodeParquetPart(p, i);
+      return { kind: 'arrow', slices, ...(p.keys && p.keys.length > 0 ? { keys: decodeParquetKeys(p) } : {}) };
     } catch (e) {
       if (e instanceof ParquetPartError) {
         throw new ChunkFailure({ message: e.detail, file: e.file, column: e.column, ...(e.row !== undefined ? { row: e.row } : {}) });

@@ -14,8 +14,8 @@ import type { PageHeader } from 'hyparquet';
 import { decompress } from './codecs.js';
 import { ParquetFormatError } from './errors.js';
 import {
-  readByteStreamSplit, readDelta, readDictIndices, readHybrid, readPlain, readRleBooleans,
-  type LeafDesc, type Values,
+  readByteStreamSplit, readDelta, readDeltaLengthText, readDeltaText, readDictIndices, readHybrid, readPlain, readPlainText,
+  readRleBooleans, type LeafDesc, type TextValues, type Values,
 } from './values.js';
 import { POW2, POW2_BIAS } from '../../math/bits.js';
 
@@ -72,6 +72,9 @@ const HEADER_MAX = 16 << 20;
 export class ColumnCursor {
   private pos = 0;
   private dict: Values | null = null;
+  /** text keys (desc.text): the dictionary's strings, and those the current page's values index */
+  private dictText: TextValues | null = null;
+  private text: TextValues | null = null;
   /** the current page: entries, levels (null: all at the maximum), non-null values */
   private entries = 0;
   private defs: Uint8Array | null = null;
@@ -132,7 +135,12 @@ export class ColumnCursor {
         if (this.dict) throw new ParquetFormatError('a second dictionary page in one column chunk');
         const n = checkCount(dh.num_values, 'dictionary page');
         const page = decompress(this.meta.codec, raw, usize);
-        this.dict = readPlain(page, 0, page.length, d, n);
+        if (d.text) {
+          this.dictText = readPlainText(page, 0, page.length, n);
+          this.dict = identity(n);
+        } else {
+          this.dict = readPlain(page, 0, page.length, d, n);
+        }
         continue;
       }
       if (h.type === 'DATA_PAGE') {
@@ -228,6 +236,25 @@ export class ColumnCursor {
 
   private decodeValues(encoding: string | undefined, page: Uint8Array, p: number, end: number, n: number): Values {
     const d = this.desc;
+    if (d.text) {
+      // text: the values are indices into this.text
+      switch (encoding) {
+        case 'PLAIN':
+          this.text = readPlainText(page, p, end, n);
+          return identity(n);
+        case 'DELTA_LENGTH_BYTE_ARRAY':
+          this.text = readDeltaLengthText(page, p, end, n);
+          return identity(n);
+        case 'DELTA_BYTE_ARRAY':
+          this.text = readDeltaText(page, p, end, n);
+          return identity(n);
+        case 'PLAIN_DICTIONARY': case 'RLE_DICTIONARY':
+          if (!this.dict) throw new ParquetFormatError('dictionary-encoded page without a dictionary page');
+          this.text = this.dictText;
+          return readDictIndices(page, p, end, this.dict, n);
+      }
+      throw new ParquetFormatError(`encoding ${encoding ?? 'unknown'} is not supported for ${d.physical} text`);
+    }
     switch (encoding) {
       case 'PLAIN':
         return readPlain(page, p, end, d, n);
@@ -330,6 +357,29 @@ export class ColumnCursor {
     return nulls;
   }
 
+  /** Text keys (desc.text), one value per row: append `count` rows to `out` (a null row: no bytes, its validity bit cleared). */
+  fillText(out: TextBuilder, count: number): void {
+    const max = this.desc.maxDef;
+    while (count > 0) {
+      if (this.e >= this.entries && !this.nextPage()) {
+        throw new ParquetFormatError(`column chunk ends after ${this.rowsDone} of its row group's ${this.meta.rows} rows`);
+      }
+      const take = Math.min(count, this.entries - this.e);
+      const idx = this.values!, t = this.text!, defs = this.defs;
+      for (let k = 0; k < take; k++) {
+        if (defs === null || defs[this.e + k] === max) {
+          const i = idx[this.v++] as number;
+          out.push(t.data, t.start[i]!, t.end[i]!);
+        } else {
+          out.pushNull();
+        }
+      }
+      this.e += take;
+      count -= take;
+      this.rowsDone += take;
+    }
+  }
+
   /**
    * A list per row: append `count` rows (or fewer at the chunk's end) to `out`. Stops before the
    * entry that would start row count + 1, so a row is always whole. `maxLen`: a longer row is an
@@ -393,6 +443,47 @@ function checkCount(n: unknown, what: string): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ParquetFormatError(`${what} header with ${String(n)} values`);
   if (n > MAX_PAGE_VALUES) throw new ParquetFormatError(`${what} claims ${n} values; at most ${MAX_PAGE_VALUES} are supported`);
   return n;
+}
+
+/** 0, 1, …, n - 1: a text page's values index its own strings in order. */
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+/** Collects text key rows: rows + 1 offsets from 0, the bytes, and row validity (null: no nulls). */
+export class TextBuilder {
+  readonly offsets: Int32Array;
+  data: Uint8Array;
+  size = 0;
+  rows = 0;
+  validity: Uint8Array | null = null;
+
+  constructor(private readonly maxRows: number) {
+    this.offsets = new Int32Array(maxRows + 1);
+    this.data = new Uint8Array(Math.max(64, maxRows * 8));
+  }
+
+  push(src: Uint8Array, s: number, e: number): void {
+    const len = e - s;
+    if (this.size + len > this.data.length) {
+      if (this.size + len > 0x7fffffff) throw new ParquetFormatError('text keys of more than 2 GiB in one chunk');
+      const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(this.data.length * 2, this.size + len)));
+      grown.set(this.data.subarray(0, this.size));
+      this.data = grown;
+    }
+    this.data.set(src.subarray(s, e), this.size);
+    this.size += len;
+    this.offsets[++this.rows] = this.size;
+  }
+
+  pushNull(): void {
+    if (this.validity === null) this.validity = new Uint8Array((this.maxRows + 7) >> 3).fill(0xff);
+    const r = this.rows;
+    this.validity[r >> 3]! &= ~(1 << (r & 7));
+    this.offsets[++this.rows] = this.size;
+  }
 }
 
 /** Collects list rows: offsets, slot values, slot and row validity. */

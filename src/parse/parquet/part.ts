@@ -4,8 +4,8 @@
  * file through the descriptor in the part: positional reads, safe from any thread.
  */
 import { readSync } from 'node:fs';
-import type { ColumnSlice, ParquetPart, ParquetPieceColumn } from '../../types.js';
-import { ColumnCursor, ListBuilder, type ChunkBytes } from './column.js';
+import type { ColumnSlice, KeySlice, ParquetPart, ParquetPieceColumn } from '../../types.js';
+import { ColumnCursor, ListBuilder, TextBuilder, type ChunkBytes } from './column.js';
 import { ParquetFormatError } from './errors.js';
 import { allocValues, type Values } from './values.js';
 
@@ -134,5 +134,43 @@ export function decodeParquetPart(part: ParquetPart, input: number): ColumnSlice
       childValidity: list.slotValidity ? list.slotValidity.slice(0, Math.ceil(list.slots / 8)) : null,
       listOffsets: list.offsets, listPieces: Int32Array.of(R), widthRow: col.widthRow,
     };
+  });
+}
+
+/**
+ * --group-by: decode a part's key columns (ParquetPart.keys) into KeySlices, in their order.
+ * Fresh arrays per chunk (keys are read once, by the chunk's key extraction).
+ */
+export function decodeParquetKeys(part: ParquetPart): KeySlice[] {
+  const R = part.rows;
+  return (part.keys ?? []).map((key, j): KeySlice => {
+    const text = key.keyKind === 'text' ? new TextBuilder(R) : null;
+    const flat: Values | null = text === null ? allocValues(key.desc.kind, R) : null;
+    let nulls: Uint8Array | null = null;
+    let filled = 0;
+    for (const piece of part.pieces) {
+      const pc = piece.keyColumns![j]!;
+      try {
+        const cur = new ColumnCursor(key.desc, { codec: pc.codec, numValues: pc.numValues, rows: piece.rowGroupRows }, pieceBytes(part.fd, pc));
+        if (pc.skip > 0) cur.skip(pc.skip);
+        if (text) cur.fillText(text, piece.rows);
+        else nulls = cur.fillFlat(flat!, filled, piece.rows, nulls);
+        if (pc.last) cur.finish();
+      } catch (e) {
+        if (e instanceof ParquetFormatError || e instanceof RangeError) {
+          throw new ParquetPartError(`row group ${piece.rowGroup + 1} of ${part.rowGroups}: ${e.message}`, part.file, key.column);
+        }
+        throw e;
+      }
+      filled += piece.rows;
+    }
+    if (text) return { kind: 'text', rows: R, offsets: text.offsets, data: text.data.subarray(0, text.size), validity: text.validity };
+    if (key.keyKind === 'bool') {
+      const v = flat as Uint8Array;
+      const bits = new Uint8Array((R + 7) >> 3);
+      for (let r = 0; r < R; r++) if (v[r]) bits[r >> 3]! |= 1 << (r & 7);
+      return { kind: 'bool', rows: R, bits, validity: nulls };
+    }
+    return { kind: 'int', rows: R, values: flat as Int32Array | Uint32Array | BigInt64Array | BigUint64Array, validity: nulls };
   });
 }

@@ -217,7 +217,7 @@ export function readByteStreamSplit(b: Uint8Array, pos: number, end: number, d: 
 }
 
 /** DELTA_BINARY_PACKED (INT32, INT64): checks the block header, then hyparquet's unpacker. */
-export function readDelta(b: Uint8Array, pos: number, end: number, d: LeafDesc, n: number): Values {
+export function readDelta(b: Uint8Array, pos: number, end: number, d: LeafDesc, n: number, after?: { pos: number }): Values {
   if (d.physical !== 'INT32' && d.physical !== 'INT64') throw new ParquetFormatError(`DELTA_BINARY_PACKED for ${d.physical}`);
   // header: block size (a multiple of 128), miniblocks per block (values per miniblock a multiple of 32)
   let p = pos;
@@ -256,6 +256,7 @@ export function readDelta(b: Uint8Array, pos: number, end: number, d: LeafDesc, 
       throw e;
     }
   }
+  if (after) after.pos = n > 0 ? pos + reader.offset : p;
   const vals = out.subarray(0, n);
   if (vals instanceof Int32Array && n > 0) {
     // hyparquet reads the first INT32 value through a 32-bit varint, which loses its high bits when
@@ -309,4 +310,80 @@ export function readRleBooleans(b: Uint8Array, pos: number, end: number, n: numb
   const out = new Uint8Array(n);
   readHybrid(b, pos + 4, pos + 4 + len, 1, out, n);
   return out;
+}
+
+/** Byte strings: value i is data[start[i], end[i]). */
+export interface TextValues {
+  readonly data: Uint8Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+const INT32_DESC: LeafDesc = { physical: 'INT32', typeLength: 0, kind: 'i32', decimalScale: null, maxDef: 0, maxRep: 0, repDef: 0 };
+
+/** PLAIN BYTE_ARRAY values (4-byte length, then the bytes), as text (own copy of the bytes). */
+export function readPlainText(b: Uint8Array, pos: number, end: number, n: number): TextValues {
+  const start = new Int32Array(n), stop = new Int32Array(n);
+  const base = pos;
+  for (let i = 0; i < n; i++) {
+    if (pos + 4 > end) throw short(`BYTE_ARRAY value ${i + 1} of ${n}`, 4, end - pos);
+    const len = b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! * 2 ** 24);
+    pos += 4;
+    if (pos + len > end) throw short(`BYTE_ARRAY value ${i + 1} of ${n}`, len, end - pos);
+    start[i] = pos - base;
+    pos += len;
+    stop[i] = pos - base;
+  }
+  return { data: Uint8Array.prototype.slice.call(b, base, pos), start, end: stop };
+}
+
+/** DELTA_LENGTH_BYTE_ARRAY: the lengths (DELTA_BINARY_PACKED), then the bytes. */
+export function readDeltaLengthText(b: Uint8Array, pos: number, end: number, n: number): TextValues {
+  const after = { pos };
+  const lens = readDelta(b, pos, end, INT32_DESC, n, after) as Int32Array;
+  let p = after.pos;
+  const base = p;
+  const start = new Int32Array(n), stop = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const len = lens[i]!;
+    if (len < 0) throw new ParquetFormatError(`DELTA_LENGTH_BYTE_ARRAY value ${i + 1} of ${n} has length ${len}`);
+    if (p + len > end) throw short(`DELTA_LENGTH_BYTE_ARRAY value ${i + 1} of ${n}`, len, end - p);
+    start[i] = p - base;
+    p += len;
+    stop[i] = p - base;
+  }
+  return { data: Uint8Array.prototype.slice.call(b, base, p), start, end: stop };
+}
+
+/** DELTA_BYTE_ARRAY: prefix lengths and suffix lengths (DELTA_BINARY_PACKED), then the suffixes. */
+export function readDeltaText(b: Uint8Array, pos: number, end: number, n: number): TextValues {
+  const after = { pos };
+  const prefix = readDelta(b, pos, end, INT32_DESC, n, after) as Int32Array;
+  const suffix = readDelta(b, after.pos, end, INT32_DESC, n, after) as Int32Array;
+  let p = after.pos;
+  let total = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const pre = prefix[i]!, suf = suffix[i]!;
+    if (pre < 0 || pre > prev || suf < 0) {
+      throw new ParquetFormatError(`DELTA_BYTE_ARRAY value ${i + 1} of ${n} has prefix ${pre} (the value before has ${prev} bytes) and suffix ${suf}`);
+    }
+    prev = pre + suf;
+    total += prev;
+    if (total > 1 << 30) throw new ParquetFormatError(`DELTA_BYTE_ARRAY values of more than ${1 << 30} bytes in one page`);
+  }
+  const data = new Uint8Array(total);
+  const start = new Int32Array(n), stop = new Int32Array(n);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const pre = prefix[i]!, suf = suffix[i]!;
+    if (p + suf > end) throw short(`DELTA_BYTE_ARRAY value ${i + 1} of ${n}`, suf, end - p);
+    if (i > 0) data.copyWithin(o, start[i - 1]!, start[i - 1]! + pre);
+    data.set(b.subarray(p, p + suf), o + pre);
+    p += suf;
+    start[i] = o;
+    o += pre + suf;
+    stop[i] = o;
+  }
+  return { data, start, end: stop };
 }

@@ -19,6 +19,8 @@ export interface ParquetLeaf {
   readonly isList: boolean;
   /** null: not numbers (see `type`). */
   readonly desc: LeafDesc | null;
+  /** What a --group-by key made of this column is, and how to decode it; null: it cannot be a key (see `type`). */
+  readonly key: { readonly kind: 'text' | 'int' | 'bool'; readonly desc: LeafDesc } | null;
 }
 
 const MAX_DEPTH = 64;
@@ -124,7 +126,7 @@ function describeLeaf(index: number, path: SchemaElement[]): ParquetLeaf {
     if (i < path.length - 1 && (a === 'MAP' || a === 'MAP_KEY_VALUE')) map = true;
   });
   const { kind, scale } = leafKind(leaf);
-  const base = { index, path: names };
+  const base = { index, path: names, key: null };
   if (map) return { ...base, name: names.join('.'), type: `map<…, ${scalar}>`, isList: false, desc: null };
   if (maxRep > 1) return { ...base, name: names.join('.'), type: `a list of lists of ${scalar}`, isList: false, desc: null };
   if (maxRep === 1) {
@@ -140,8 +142,21 @@ function describeLeaf(index: number, path: SchemaElement[]): ParquetLeaf {
     if (kind === null) return { ...base, name, type, isList: true, desc: null };
     return { ...base, name, type, isList: true, desc: desc(leaf, kind, scale, maxDef, 1, repDef) };
   }
-  if (kind === null) return { ...base, name: names.join('.'), type: scalar, isList: false, desc: null };
-  return { ...base, name: names.join('.'), type: scalar, isList: false, desc: desc(leaf, kind, scale, maxDef, 0, 0) };
+  const key = keyOf(leaf, ann, kind, scale, maxDef);
+  if (kind === null) return { ...base, name: names.join('.'), type: scalar, isList: false, desc: null, key };
+  return { ...base, name: names.join('.'), type: scalar, isList: false, desc: desc(leaf, kind, scale, maxDef, 0, 0), key };
+}
+
+/** TEXT keys: BYTE_ARRAY as written (STRING / UTF8 / ENUM or no annotation); integers: INT32 / INT64 (plain or INT(…)); BOOLEAN. */
+function keyOf(el: SchemaElement, ann: string | null, kind: NumericKind | null, scale: number | null, maxDef: number): ParquetLeaf['key'] {
+  if (scale !== null) return null;
+  if (el.type === 'BYTE_ARRAY' && (ann === null || ann === 'STRING' || ann === 'UTF8' || ann === 'ENUM')) {
+    return { kind: 'text', desc: { ...desc(el, 'i32', null, maxDef, 0, 0), text: true } };
+  }
+  if (kind === null) return null;
+  if (el.type === 'INT32' || el.type === 'INT64') return { kind: 'int', desc: desc(el, kind, null, maxDef, 0, 0) };
+  if (el.type === 'BOOLEAN') return { kind: 'bool', desc: desc(el, kind, null, maxDef, 0, 0) };
+  return null;
 }
 
 function desc(el: SchemaElement, kind: NumericKind, scale: number | null, maxDef: number, maxRep: number, repDef: number): LeafDesc {

@@ -9,7 +9,7 @@
 import type { ByteSource } from '../source.js';
 import type { ColumnInfo } from '../columns.js';
 import type { Table, TablePart, TableSource } from '../table.js';
-import type { ParquetColumnPart, ParquetPart, ParquetPiece, ParquetPieceColumn } from '../../types.js';
+import type { ParquetColumnPart, ParquetKeyPart, ParquetPart, ParquetPiece, ParquetPieceColumn } from '../../types.js';
 import { DataError, UsageError } from '../../errors.js';
 import { ColumnCursor, ListBuilder } from '../../parse/parquet/column.js';
 import { ParquetFormatError } from '../../parse/parquet/errors.js';
@@ -85,12 +85,26 @@ class ParquetTable implements Table {
     for (const c of selected) {
       const l = this.leaf(c);
       if (l.desc === null) throw new UsageError(`${this.name}: column '${l.name}' has type ${l.type}, not numbers`);
-      for (const rg of this.footer.rowGroups) {
-        const codec = rg.columns[c]!.codec;
-        if (!SUPPORTED_CODECS.has(codec)) {
-          throw new UsageError(`${this.name}: column '${l.name}' is compressed with ${codec}, which losseval does not read`);
-        }
+      this.checkCodecs(c);
+    }
+  }
+
+  private checkCodecs(c: number): void {
+    const l = this.leaf(c);
+    for (const rg of this.footer.rowGroups) {
+      const codec = rg.columns[c]!.codec;
+      if (!SUPPORTED_CODECS.has(codec)) {
+        throw new UsageError(`${this.name}: column '${l.name}' is compressed with ${codec}, which losseval does not read`);
       }
+    }
+  }
+
+  /** --group-by: BYTE_ARRAY text (STRING / UTF8 / ENUM or plain), INT32 / INT64 integers, BOOLEAN; flat columns only. */
+  checkKeys(columns: readonly number[], option: string): void {
+    for (const c of columns) {
+      const l = this.leaf(c);
+      if (l.key === null) throw new UsageError(`${option}: column '${l.name}' of ${this.name} has type ${l.type}; group keys are text, integers or booleans`);
+      this.checkCodecs(c);
     }
   }
 
@@ -157,10 +171,17 @@ class ParquetTable implements Table {
    * --chunk-rows was given) the table sizes its chunks: whole row groups up to about FREE_VALUES
    * values, so no page is decoded twice; the size never changes a result.
    */
-  async *chunks(selected: readonly number[], rowsPerChunk: number, bytesPerChunk: number | null = null): AsyncIterable<TablePart> {
+  async *chunks(
+    selected: readonly number[], rowsPerChunk: number, bytesPerChunk: number | null = null, keys: readonly number[] = [],
+  ): AsyncIterable<TablePart> {
     this.check(selected);
+    this.checkKeys(keys, '--group-by');
     const widths = selected.map((c) => (this.leaf(c).isList ? this.listWidthOf(c).width : 1));
-    const values = widths.reduce((a, w) => a + Math.max(1, w), 0);
+    const values = widths.reduce((a, w) => a + Math.max(1, w), 0) + keys.length;
+    const keyParts: ParquetKeyPart[] = keys.map((c) => {
+      const l = this.leaf(c);
+      return { desc: l.key!.desc, column: l.name, keyKind: l.key!.kind };
+    });
     const per = bytesPerChunk !== null ? Math.max(rowsPerChunk, Math.floor(FREE_VALUES / values)) : rowsPerChunk;
     const columns: ParquetColumnPart[] = selected.map((c, j) => {
       const l = this.leaf(c);
@@ -180,16 +201,18 @@ class ParquetTable implements Table {
         const rg = groups[g]!;
         const take = Math.min(R - filled, rg.rows - at);
         for (const c of selected) this.planned += (rg.columns[c]!.length * take) / rg.rows;
+        for (const c of keys) if (!selected.includes(c)) this.planned += (rg.columns[c]!.length * take) / rg.rows;
         pieces.push({
           rowGroup: g, rowGroupRows: rg.rows, rows: take,
           columns: selected.map((c) => this.pieceColumn(c, g, at, at + take)),
+          ...(keys.length > 0 ? { keyColumns: keys.map((c) => this.pieceColumn(c, g, at, at + take)) } : {}),
         });
         at += take;
         filled += take;
       }
       const part: ParquetPart = {
         kind: 'parquet', fd: this.file.fd, file: this.name, rowGroups: groups.length,
-        firstRow: this.rowsYielded + 1, rows: R, columns, pieces,
+        firstRow: this.rowsYielded + 1, rows: R, columns, pieces, ...(keys.length > 0 ? { keys: keyParts } : {}),
       };
       this.rowsYielded += R;
       yield { rows: R, part, transfer: [] };
