@@ -605,7 +605,7 @@ function addInto(s: { num: ExactSum; den: ExactSum; elements: number; ignored: n
 }
 
 /** Grouped runs cut chunks this many times larger (fewer per-group partials to make and merge). */
-const GROUPED_CHUNK_SCALE = 8;
+const GROUPED_CHUNK_SCALE = 2;
 
 function outputHeader(defs: readonly LossDef[], tables: Table[], sel: Selection, plan: Plan): string[] {
   const predRole = sel.roles.preds!;
