@@ -24,7 +24,7 @@ export const STATUS_OK: i32 = 0;
 export const STATUS_FIELDS: i32 = 1; // a row with the wrong field count (or a blank line)
 export const STATUS_QUOTE: i32 = 2; // a '"' somewhere in the chunk
 export const STATUS_ROWS: i32 = 3; // more rows than maxRows
-export const STATUS_FALLBACKS: i32 = 4; // more fallback fields than fbCap
+export const STATUS_FALLBACKS: i32 = 4; // more fallback fields than fbCap, or over 2048 and a quarter of the fields
 
 // exact powers of ten 1e0..1e22
 const POW10: usize = memory.data<f64>([
@@ -122,6 +122,8 @@ export function scan(
   let row = 0;
   let nfb = 0;
   const last = fc - 1;
+  let nsel = 0; // selected fields per row
+  for (let f = 0; f < fc; f++) if (load<i32>(slot + (<usize>f << 2)) >= 0) nsel++;
   while (s < len) {
     // refill: keep the unread entries, index more segments until a whole row is there
     const rem = cnt - k;
@@ -176,7 +178,8 @@ export function scan(
           if (ok) {
             store<f64>(out + (<usize>o << 3), v);
           } else {
-            if (nfb == fbCap) return STATUS_FALLBACKS;
+            // more than a quarter of the fields so far: the JS path alone is faster
+            if (nfb == fbCap || (nfb >= 2048 && nfb > (row * nsel) >> 2)) return STATUS_FALLBACKS;
             const t = fb + <usize>nfb * 12;
             store<i32>(t, o);
             store<i32>(t + 4, s);

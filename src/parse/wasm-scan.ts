@@ -14,6 +14,8 @@
  * the scanner does not take whole (a '"' anywhere, a wrong field count, a blank line with two or
  * more fields, more rows than expected, too many fallback fields, or a fallback field that is
  * invalid) is left to the JS paths (-1), which then report exactly what they report today.
+ * After a chunk with too many fallback fields (over 2048 and a quarter of its fields, e.g. 17-digit
+ * data that the JS path parses as fast alone), the next 8 chunks go to the JS paths directly.
  */
 import { readFileSync } from 'node:fs';
 import { numberInvalid, parseNumberBytes } from './number.js';
@@ -90,6 +92,7 @@ export function wasmScannerAvailable(): boolean {
  */
 export function setWasmScanner(on: boolean): boolean {
   const prev = enabled;
+  skip = 0;
   enabled = on && wasm !== null;
   return prev;
 }
@@ -106,6 +109,10 @@ const PAD = 64;
 const SEG = 16384; // asm/scan.ts
 const FB_CAP = 16384; // fallback fields per chunk before the chunk is left to JS
 const PAGE = 65536;
+const STATUS_FALLBACKS = 4; // asm/scan.ts
+/** After a chunk with too many fallback fields (e.g. 17-digit data), the next chunks go straight to JS. */
+const SKIP_AFTER_FALLBACKS = 8;
+let skip = 0;
 
 // memory layout above the static data: ctl | slot | idx | fb | out | input (+ pad)
 let u8: Uint8Array = new Uint8Array(0);
@@ -146,6 +153,11 @@ export function scanCsvWasm(
   const ex = wasm;
   const n = b.length;
   if (!enabled || ex === null || n === 0 || rows < 1 || fieldCount < 1 || n >= 0x7fff0000) return -1;
+  if (skip > 0) {
+    skip--;
+    wasmScanStats.declined++;
+    return -1;
+  }
   const addLf = b[n - 1] !== 10;
   const len = n + (addLf ? 1 : 0);
   // the same layout as `out` (groups of rows × stride values), up to the last value written
@@ -166,6 +178,7 @@ export function scanCsvWasm(
   const status = ex.scan(inAt, len, delim, fieldCount, slotAt, stride, outAt, rows, fbAt, FB_CAP, idxAt, ctl);
   const got = i32[ctl >> 2]!;
   if (status !== 0 || (exact && got !== rows)) {
+    if (status === STATUS_FALLBACKS) skip = SKIP_AFTER_FALLBACKS;
     wasmScanStats.declined++;
     return -1;
   }

@@ -174,6 +174,13 @@ describe('WebAssembly scanner', () => {
     const s0 = { ...wasmScanStats };
     same(chunk(long.join('\n') + '\n', 2, [0, 1]));
     expect(wasmScanStats.declined - s0.declined).toBe(1);
+    // after such a chunk, the next 8 go to the JS paths directly, then the scanner is tried again
+    const long17 = chunk(long.join('\n') + '\n', 2, [0, 1]);
+    const plain = chunk('1,2\n3,4\n', 2, [0, 1]);
+    parseCsvChunk(long17);
+    const s1 = { ...wasmScanStats };
+    for (let k = 0; k < 9; k++) expect(parseCsvChunk(plain).ok).toBe(true);
+    expect([wasmScanStats.declined - s1.declined, wasmScanStats.chunks - s1.chunks]).toEqual([8, 1]);
     const good = Array.from({ length: 3000 }, (_, k) => `${k},${k / 4}`);
     same(chunk([...good, '5,1e', ...good].join('\n'), 2, [0, 1]));
     same(chunk([...good, '5,6,7', ...good].join('\n'), 2, [0, 1]));
