@@ -120,7 +120,7 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
           transfer: [b.bytes.buffer as ArrayBuffer],
           part: {
             kind: 'csv', bytes: b.bytes, delimiter, fieldCount: header.fieldCount, firstLine: b.firstLine, fields: selected,
-            ...(bytesPerChunk !== null ? { recycle: true as const } : {}),
+            recycle: true as const,
           },
         };
       }
