@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // losseval benchmark (`npm run bench`). Plain Node ESM; DuckDB only when `@duckdb/node-api` is
-// installed (npm i --no-save @duckdb/node-api).
+// installed (npm i --no-save @duckdb/node-api), Polars only when `nodejs-polars` is
+// (npm i --no-save -E nodejs-polars@0.25.2 nodejs-polars-linux-x64-gnu@0.25.2: the native part is
+// not pulled in by itself, and newer releases break `npm ci`).
 //
 //   node bench/run.mjs            10 M rows, 5 runs per measurement (medians)
 //   node bench/run.mjs --quick    1 M rows, 3 runs (for iterating)
 //   node bench/run.mjs --large    also 100 M rows (Arrow 800 MB, CSV ~2.4 GB under /tmp)
 //   options: --runs N, --rows N, --ce-rows N, --only csv1,csv2,arrow,parquet,exact,scale,ce,
-//            --no-duckdb, --json FILE
+//            --no-duckdb, --no-polars, --json FILE,
+//            --baseline CLI   also time another build (e.g. a checkout of main: /tmp/base/bin/losseval.js)
+//                             as "losseval baseline" in the CSV and Arrow cases, same runs
 //
 // Data is generated deterministically under /tmp/losseval-bench (cached; see bench/gen.mjs).
 // Every tool runs as its own process, round-robin within a case, so ratios come from the same
-// minutes of machine time. Wall time is the process's; DuckDB's is the time of the query alone
-// (loading the node binding takes ~0.3-0.6 s and is not DuckDB's cost), which is the stricter
+// minutes of machine time. Wall time is the process's; DuckDB's and Polars' are the time of the query alone
+// (loading the node binding takes ~0.3-0.6 s and is not their cost), which is the stricter
 // comparison for losseval. Peak RSS is /usr/bin/time's %M (max resident set of the process, worker
 // threads included), or VmHWM polled from /proc when /usr/bin/time is missing (or when
 // LOSSEVAL_BENCH_NO_TIME=1).
@@ -44,6 +48,7 @@ const RUNS = Number(opt('--runs', QUICK ? 3 : 5));
 const CE_ROWS = Number(opt('--ce-rows', QUICK ? 5000 : 20000));
 const ONLY = opt('--only', null)?.split(',') ?? null;
 const want = (id) => ONLY === null || ONLY.includes(id);
+const BASELINE = opt('--baseline', null);
 const JSON_OUT = opt('--json', join(DIR, `results-${QUICK ? 'quick' : LARGE ? 'large' : 'default'}.json`));
 
 let duck = null;
@@ -56,6 +61,18 @@ if (!flag('--no-duckdb')) {
   }
 }
 const DUCK_MISSING = 'not installed (npm i --no-save @duckdb/node-api)';
+
+let polars = null;
+if (!flag('--no-polars')) {
+  try {
+    const req = createRequire(join(root, 'package.json'));
+    req.resolve('nodejs-polars');
+    polars = JSON.parse(readFileSync(req.resolve('nodejs-polars/package.json'), 'utf8')).version;
+  } catch {
+    polars = null;
+  }
+}
+const POLARS_MISSING = 'not installed (npm i --no-save -E nodejs-polars@0.25.2 nodejs-polars-linux-x64-gnu@0.25.2)';
 
 const failures = [];
 function fail(msg) {
@@ -176,12 +193,28 @@ const num = (s) => {
 function losseval(name, args, expect, extra = {}) {
   return { name, args: [CLI, ...args], parse: num, expect, ...extra };
 }
+/** The same losseval run with the --baseline build, when given (last in a case's tools, so indices stay). */
+function baseline(args, expect) {
+  return BASELINE ? [{ name: 'losseval baseline', args: [resolve(BASELINE), ...args], parse: num, expect, note: BASELINE }] : [];
+}
 function duckdb(sql, ref) {
   if (!duck) return { name: 'DuckDB', missing: DUCK_MISSING, skip: true, args: [] };
   return {
     name: 'DuckDB',
     note: 'query time (process incl. binding load in JSON)',
     args: [join(here, 'duckdb-query.mjs'), sql],
+    parse: (s) => JSON.parse(s),
+    timeOf: (_res, v) => v.queryMs,
+    deterministic: false,
+    expect: near(ref),
+  };
+}
+function polarsQuery(args, ref) {
+  if (!polars) return { name: 'Polars', missing: POLARS_MISSING, skip: true, args: [] };
+  return {
+    name: 'Polars',
+    note: 'query time (process incl. binding load in JSON)',
+    args: [join(here, 'polars-query.mjs'), ...args],
     parse: (s) => JSON.parse(s),
     timeOf: (_res, v) => v.queryMs,
     deterministic: false,
@@ -201,7 +234,7 @@ const lbl = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String
 // ---- the cases -------------------------------------------------------------------------------------
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memGB: (totalmem() / 2 ** 30).toFixed(1),
-  node: process.version, duckdb: duck ? JSON.parse(readFileSync(createRequire(join(root, 'package.json')).resolve('@duckdb/node-api/package.json'), 'utf8')).version : null,
+  node: process.version, polars, duckdb: duck ? JSON.parse(readFileSync(createRequire(join(root, 'package.json')).resolve('@duckdb/node-api/package.json'), 'utf8')).version : null,
   load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   rss: haveTime ? '/usr/bin/time %M' : '/proc VmHWM polling',
 };
@@ -226,12 +259,18 @@ if (want('csv1')) {
       losseval('losseval', ['-l', 'l1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
       losseval('losseval -j 1', ['-l', 'l1', '-j', '1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
       duckdb(`SELECT avg(abs(pred - target)) FROM read_csv('${f}')`, d.csv.mean),
+      polarsQuery(['csv1', f], d.csv.mean),
       floorRead([f]),
+      ...baseline(['-l', 'l1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
     ],
   };
   const r = await measure(c);
   caseRows.push(...r);
   targets.push({ what: `one CSV, ${lbl(N)} rows: losseval ≤ 0.5 × DuckDB`, num: r[0], den: r[2], max: 0.5 });
+  // issue 17
+  targets.push({ what: `one CSV, ${lbl(N)} rows: losseval ≤ 0.6 × DuckDB`, num: r[0], den: r[2], max: 0.6 });
+  targets.push({ what: `one CSV, ${lbl(N)} rows: losseval ≤ 1.0 × Polars`, num: r[0], den: r[3], max: 1.0 });
+  if (BASELINE) targets.push({ what: `one CSV, ${lbl(N)} rows: losseval ≤ 1.0 × losseval baseline`, num: r[0], den: r[5], max: 1.0 });
 }
 
 if (want('csv2')) {
@@ -243,12 +282,18 @@ if (want('csv2')) {
       losseval('losseval', ['-l', 'l1', fp, ft], exactly(d.csv.mean, 'mean')),
       losseval('losseval -j 1', ['-l', 'l1', '-j', '1', fp, ft], exactly(d.csv.mean, 'mean')),
       duckdb(`SELECT avg(abs(p.pred - t.target)) FROM read_csv('${fp}') p POSITIONAL JOIN read_csv('${ft}') t`, d.csv.mean),
+      polarsQuery(['csv2', fp, ft], d.csv.mean),
       floorRead([fp, ft]),
+      ...baseline(['-l', 'l1', fp, ft], exactly(d.csv.mean, 'mean')),
     ],
   };
   const r = await measure(c);
   caseRows.push(...r);
   targets.push({ what: `two CSV files, ${lbl(N)} rows: losseval ≤ 0.35 × DuckDB positional join`, num: r[0], den: r[2], max: 0.35 });
+  // issue 17
+  targets.push({ what: `two CSV files, ${lbl(N)} rows: losseval ≤ 0.5 × DuckDB positional join`, num: r[0], den: r[2], max: 0.5 });
+  targets.push({ what: `two CSV files, ${lbl(N)} rows: losseval ≤ 1.0 × Polars horizontal concat`, num: r[0], den: r[3], max: 1.0 });
+  if (BASELINE) targets.push({ what: `two CSV files, ${lbl(N)} rows: losseval ≤ 1.0 × losseval baseline`, num: r[0], den: r[5], max: 1.0 });
 }
 
 if (want('arrow')) {
@@ -412,7 +457,7 @@ const lines = [];
 const p = (s = '') => lines.push(s);
 p(`## losseval benchmark${QUICK ? ' (--quick)' : ''}${LARGE ? ' (--large)' : ''}`);
 p();
-p(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GiB, Node ${machine.node}, DuckDB ${machine.duckdb ?? DUCK_MISSING}; load average at start ${machine.load}; peak RSS by ${machine.rss}.`);
+p(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GiB, Node ${machine.node}, DuckDB ${machine.duckdb ?? DUCK_MISSING}, Polars (nodejs-polars) ${machine.polars ?? POLARS_MISSING}; load average at start ${machine.load}; peak RSS by ${machine.rss}.`);
 p(`Median of ${RUNS} runs per row (tools round-robin within a case); "spread" is min–max. Data: ${DIR} (9 significant digits in CSV, float32 in Arrow).`);
 p();
 const table = (rows, title) => {
@@ -427,7 +472,7 @@ const table = (rows, title) => {
       continue;
     }
     const s = r.wallMs / 1000;
-    const cpu = r.tool === 'DuckDB' ? `(${f2(r.procMs / 1000)} s proc)` : f2(r.cpuS);
+    const cpu = r.tool === 'DuckDB' || r.tool === 'Polars' ? `(${f2(r.procMs / 1000)} s proc)` : f2(r.cpuS);
     p(`| ${r.case.title} | ${r.tool} | ${f2(s, 3)} | ${f2(r.minMs / 1000, 3)}–${f2(r.maxMs / 1000, 3)} | ${cpu} | ${si(r.rows / s)} | ${si(r.values / s)} | ${f2(r.bytes / 1e6 / s, 0)} | ${f2(r.rssMB, 0)} | ${typeof r.value === 'object' ? r.value.value : r.value} |`);
   }
   p();
@@ -498,7 +543,7 @@ p();
 if (failures.length) {
   p(`**${failures.length} wrong result(s):**`);
   for (const f of failures) p(`- ${f}`);
-} else p('All printed values checked: exact references (l1 mean/sum, BigInt), -j 1 = -j 2 bit for bit, DuckDB and floors within 1e-9.');
+} else p('All printed values checked: exact references (l1 mean/sum, BigInt), -j 1 = -j 2 bit for bit, DuckDB, Polars and floors within 1e-9.');
 
 const text = lines.join('\n');
 console.log(text);

@@ -23,6 +23,7 @@
  * bad selected value or bad field count in the first bad row.
  */
 import { numberInvalid, parseNumberBytes, scanEnd, scanNumber } from './number.js';
+import { scanCsvWasm } from './wasm-scan.js';
 
 export interface CsvChunk {
   /** whole rows: N rows, each ending in '\n' (or '\r\n'), except that the last row may lack the newline. */
@@ -215,7 +216,11 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
   }
   // The plain path gives up (returns QUOTED) as soon as it meets a '"' byte; this is cheaper
   // than a separate bytes.indexOf(34) pass over the whole chunk.
-  let err = parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space, keySlot, spans, nk * 2);
+  // the WebAssembly scanner (src/parse/wasm-scan.ts) takes the chunk whole, or leaves it to the JS paths (-1);
+  // it records no key spans, so chunks with key fields stay on the JS paths
+  const wasmRows = nk === 0 ? scanCsvWasm(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space) : -1;
+  if (wasmRows >= 0) [parsedRows, parsedLines, parsedBlanks] = [wasmRows, wasmRows, 0];
+  let err = wasmRows >= 0 ? null : parsePlain(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space, keySlot, spans, nk * 2);
   if (err === QUOTED) err = parseQuoted(bytes, maxRows, exact, delimiter, fieldCount, slot, w, space, keySlot, spans, nk * 2);
   // on an error, the rows before it are complete: a caller can look for earlier problems there
   const n = err !== null ? err.row : parsedRows;

@@ -500,12 +500,15 @@ class Acc {
   take(src: Uint8Array, s: number, e: number): Uint8Array {
     let out: Uint8Array;
     if (this.len === 0) {
-      out = new Uint8Array(e - s);
+      out = this.alloc(e - s).subarray(0, e - s);
       out.set(src.subarray(s, e));
     } else {
       this.append(src, s, e);
       const len = this.len;
-      out = this.buf.length > len + (len >> 2) ? this.buf.slice(0, len) : this.buf.subarray(0, len);
+      if (this.buf.length > len + (len >> 2)) {
+        out = this.alloc(len).subarray(0, len);
+        out.set(this.buf.subarray(0, len));
+      } else out = this.buf.subarray(0, len);
       this.hint = len + (len >> 4) + 64 * 1024;
       this.buf = new Uint8Array(0);
       this.len = 0;
@@ -704,6 +707,7 @@ export function cutCsv(
    */
   async function* cutByRows(N: number): AsyncGenerator<RowBlock> {
     const acc = new Acc();
+    acc.reuse = true; // the workers hand the block buffers back (recycleBlockBuffer) as for blocks cut by size
     const st: CutScanState = { inQuote: false, rows: 0, lfs: 0, skipBlank };
     let rows = 0; // rows completed in the current block
     let lfs = 0; // '\n' in the current block so far

@@ -127,7 +127,7 @@ async function openCsvTable(source: ByteSource, dialect: CsvDialect): Promise<Ta
           part: {
             kind: 'csv', bytes: b.bytes, delimiter, fieldCount: header.fieldCount, firstLine: b.firstLine, fields: selected,
             ...(keys.length > 0 ? { keyFields: keys } : {}),
-            ...(bytesPerChunk !== null ? { recycle: true as const } : {}),
+            recycle: true as const,
           },
         };
       }
