@@ -7,7 +7,7 @@
 //   node bench/run.mjs            10 M rows, 5 runs per measurement (medians)
 //   node bench/run.mjs --quick    1 M rows, 3 runs (for iterating)
 //   node bench/run.mjs --large    also 100 M rows (Arrow 800 MB, CSV ~2.4 GB under /tmp)
-//   options: --runs N, --rows N, --ce-rows N, --only csv1,csv2,arrow,parquet,exact,scale,ce,
+//   options: --runs N, --rows N, --ce-rows N, --only csv1,csv2,arrow,parquet,exact,scale,gate,ce,
 //            --no-duckdb, --no-polars, --json FILE,
 //            --baseline CLI   also time another build (e.g. a checkout of main: /tmp/base/bin/losseval.js)
 //                             as "losseval baseline" in the CSV and Arrow cases, same runs
@@ -378,13 +378,35 @@ if (want('scale')) {
   startup = await measure({
     id: 'startup', title: `start-up: ${STARTUP_ROWS} rows (2 chunks, pool starts); 1k rows (in-process)`, rows: STARTUP_ROWS, values: 2 * STARTUP_ROWS, bytes: bytesOf([d1.paths.both]),
     tools: [
-      losseval('losseval Arrow', ['-l', 'l1', d1.paths.predsArrow, d1.paths.targetsArrow], exactly(d1.arrow.mean, 'mean'), { note: `${STARTUP_ROWS} rows, pool` }),
-      losseval('losseval CSV', ['-l', 'l1', '--target-cols', 'target', d1.paths.both], exactly(d1.csv.mean, 'mean'), { note: `${STARTUP_ROWS} rows, pool` }),
+      // --chunk-rows: two chunks go to the pool (a small file in default chunks runs in-process)
+      losseval('losseval Arrow', ['-l', 'l1', '--chunk-rows', '65536', d1.paths.predsArrow, d1.paths.targetsArrow], exactly(d1.arrow.mean, 'mean'), { note: `${STARTUP_ROWS} rows, pool` }),
+      losseval('losseval CSV', ['-l', 'l1', '--chunk-rows', '65536', '--target-cols', 'target', d1.paths.both], exactly(d1.csv.mean, 'mean'), { note: `${STARTUP_ROWS} rows, pool` }),
       losseval('losseval Arrow, 1k rows', ['-l', 'l1', d0.paths.predsArrow, d0.paths.targetsArrow], exactly(d0.arrow.mean, 'mean'), { note: 'in-process', rows: 1000, bytes: bytesOf([d0.paths.predsArrow, d0.paths.targetsArrow]) }),
       losseval('losseval CSV, 1k rows', ['-l', 'l1', '--target-cols', 'target', d0.paths.both], exactly(d0.csv.mean, 'mean'), { note: 'in-process', rows: 1000, bytes: bytesOf([d0.paths.both]) }),
       { name: 'node -e 0', args: ['-e', 'console.log(0)'], parse: num },
     ],
   });
+}
+if (want('gate')) {
+  // the common CI-gate size: 1 M rows in default chunks (in-process: under IN_PROCESS_BYTES), start-up included
+  const d = await regression(1e6);
+  const f = d.paths.both;
+  const r = await measure({
+    id: 'gate', title: 'l1, 1 M rows (CI-gate size), in default chunks', rows: 1e6, values: 2e6, bytes: bytesOf([f]),
+    tools: [
+      losseval('losseval one CSV', ['-l', 'l1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
+      losseval('losseval two Arrow', ['-l', 'l1', d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.mean, 'mean')),
+      losseval('losseval --help (Node + modules, no run)', ['--help'], () => null),
+      { name: 'node -e 0', args: ['-e', 'console.log(0)'], parse: num },
+      ...baseline(['-l', 'l1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
+    ],
+  });
+  caseRows.push(...r);
+  for (const [i, what] of [[0, 'one CSV'], [1, 'two Arrow files']]) {
+    if (!r[i].missing) targets.push({ what: `1 M rows, ${what}: ≤ 0.25 s wall`, ratio: r[i].wallMs / 250, max: 1, detail: ` (${(r[i].wallMs / 1000).toFixed(3)} s / 0.25 s; Node + modules alone ${(r[2].wallMs / 1000).toFixed(3)} s)` });
+  }
+}
+if (want('scale')) {
   // time per row vs size, peak RSS for mean and sum; 100 M only with --large
   for (const n of sizes) {
     const d = regData[n];
@@ -512,7 +534,7 @@ p('| target | measured | status |');
 p('|---|---:|---|');
 for (const t of targets) {
   let ratio = t.ratio;
-  let detail = '';
+  let detail = t.detail ?? '';
   if (ratio === undefined) {
     if (!t.num || !t.den || t.num.missing || t.den.missing) {
       p(`| ${t.what} | ${t.den?.missing ?? t.num?.missing ?? 'n/a'} | not measured |`);

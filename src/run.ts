@@ -5,12 +5,12 @@
  */
 import { promises as fsp } from 'node:fs';
 import { DEFAULT_MAX_GROUPS, type RunConfig } from './config.js';
-import { openSource } from './read/source.js';
+import { isGzip, openSource, sniffFormat } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
 import { CsvCutError, recycleBlockBuffer } from './read/csv-cut.js';
 import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
-import { runChunk } from './pool/chunk.js';
+import { prepareChunk, runChunk } from './pool/chunk.js';
 import { OrderedWindow } from './pool/ordered.js';
 import type { BootPartial, ChunkTask, InputInfo, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
 import type { InputPart } from './types.js';
@@ -403,8 +403,16 @@ export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): P
   // Worker threads take ~0.2 s to start: for a large input, start them now, while the
   // inputs are opened; a small one may fit in one chunk and never need them.
   // (edges: threads start as chunks come; about one per default chunk of the input is started now)
-  const size = await knownSize(paths);
-  const pool: PoolRef = { pool: size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / DEFAULT_CHUNK_BYTES)) : null };
+  const { size, compressed } = await knownSize(paths);
+  // A file input of at most IN_PROCESS_BYTES in default chunks runs on this thread: starting workers
+  // (~0.2 s, and each loads the modules again) costs more than their parallel share saves. Not for
+  // gzip or Parquet files: their size on disk says little about how many rows they hold.
+  const inProcess = !paths.includes('-') && !hooks.tables && !compressed && size <= IN_PROCESS_BYTES
+    && config.chunkRows === null && config.chunkBytes === null;
+  const pool: PoolRef = {
+    pool: !inProcess && size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / DEFAULT_CHUNK_BYTES)) : null,
+    inProcess,
+  };
   const tables: Table[] = [];
   try {
     for (const i of inputs) {
@@ -421,22 +429,37 @@ export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): P
 /** Inputs at least this large start the pool before reading. */
 const EAGER_POOL_BYTES = 4 << 20;
 
+/** File inputs up to this size (in default chunks) run in-process (measured: bench/run.mjs, start-up case). */
+export const IN_PROCESS_BYTES = 32 << 20;
+
 interface PoolRef {
   pool: KernelPool | null;
+  /** run every chunk on this thread (a small file input) */
+  readonly inProcess: boolean;
 }
 
-/** Total size of the input files on disk (stdin counts 0). */
-async function knownSize(paths: readonly string[]): Promise<number> {
-  let total = 0;
+/** Total size of the input files on disk (stdin counts 0), and whether any is gzip or Parquet (by magic bytes). */
+async function knownSize(paths: readonly string[]): Promise<{ size: number; compressed: boolean }> {
+  let size = 0;
+  let compressed = false;
+  const head = new Uint8Array(8);
   for (const p of paths) {
     if (p === '-') continue;
     try {
-      total += (await fsp.stat(p)).size;
+      const fh = await fsp.open(p, 'r');
+      try {
+        size += (await fh.stat()).size;
+        const { bytesRead } = await fh.read(head, 0, head.length, 0);
+        const h = head.subarray(0, bytesRead);
+        compressed ||= isGzip(h) || sniffFormat(h) === 'parquet';
+      } finally {
+        await fh.close();
+      }
     } catch {
-      // openSource reports a missing file
+      // openSource reports a missing or unreadable file
     }
   }
-  return total;
+  return { size, compressed };
 }
 
 async function runTables(
@@ -554,8 +577,12 @@ async function runTables(
       submitted.push({ rows: chunk.rows, firstLine: part.kind === 'csv' ? part.firstLine : null });
       next = await pull();
       // without an eager pool, the pool starts with the second chunk: an input that fits in one chunk runs in-process
-      if (poolRef.pool === null && next.done) {
+      if (poolRef.inProcess || (poolRef.pool === null && next.done)) {
+        await prepareChunk(task);
+        // handled at once: the result may share this thread's scratch space with the next chunk
         await window.push(Promise.resolve(runChunk(task)));
+        await window.drain();
+        for (const p of chunk.parts) if (p.kind === 'csv' && p.recycle) recycleBlockBuffer(p.bytes.buffer as ArrayBuffer);
       } else {
         poolRef.pool ??= createPool(config.workers);
         await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown): WorkerCrash => (

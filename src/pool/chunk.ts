@@ -7,7 +7,6 @@
 import { csvValuesBound, parseCsvChunk } from '../parse/csv.js';
 import { locateRow, fieldText } from '../parse/csv-locate.js';
 import { sliceToFloat64, sliceValueText } from '../parse/arrow-column.js';
-import { decodeParquetKeys, decodeParquetPart, ParquetPartError } from '../parse/parquet/part.js';
 import { DataError } from '../errors.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
@@ -32,16 +31,29 @@ class ChunkFailure extends Error {
 type Part = CsvPart | ArrowPart;
 type DecodedTask = Omit<ChunkTask, 'parts'> & { readonly parts: readonly Part[] };
 
+/**
+ * The Parquet page decoder, loaded by prepareChunk for the first task with a Parquet part: with its
+ * codecs it costs ~30 ms of module loading per thread, which CSV and Arrow runs do not pay.
+ */
+let parquetDecoder: typeof import('../parse/parquet/part.js') | null = null;
+
+/** Load what `task` needs beyond the CSV and Arrow paths (the Parquet decoder); await it before runChunk. */
+export async function prepareChunk(task: ChunkTask): Promise<void> {
+  if (parquetDecoder === null && task.parts.some((p) => p.kind === 'parquet')) parquetDecoder = await import('../parse/parquet/part.js');
+}
+
 /** Decode the task's Parquet parts (read their byte ranges) into Arrow-style column slices. */
 function decodeParts(task: ChunkTask): DecodedTask {
   if (!task.parts.some((p) => p.kind === 'parquet')) return task as DecodedTask;
+  const pq = parquetDecoder;
+  if (pq === null) throw new Error('internal: a Parquet part before prepareChunk loaded the decoder');
   const parts = task.parts.map((p: InputPart, i): Part => {
     if (p.kind !== 'parquet') return p;
     try {
-      const slices = decodeParquetPart(p, i);
-      return { kind: 'arrow', slices, ...(p.keys && p.keys.length > 0 ? { keys: decodeParquetKeys(p) } : {}) };
+      const slices = pq.decodeParquetPart(p, i);
+      return { kind: 'arrow', slices, ...(p.keys && p.keys.length > 0 ? { keys: pq.decodeParquetKeys(p) } : {}) };
     } catch (e) {
-      if (e instanceof ParquetPartError) {
+      if (e instanceof pq.ParquetPartError) {
         throw new ChunkFailure({ message: e.detail, file: e.file, column: e.column, ...(e.row !== undefined ? { row: e.row } : {}) });
       }
       throw e;

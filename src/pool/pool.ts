@@ -7,7 +7,7 @@
  * at once, before the first chunk, for an input known to be large.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { ChunkTask, TaskResult } from './task.js';
 
 export interface KernelPool {
@@ -15,6 +15,8 @@ export interface KernelPool {
   submit(task: ChunkTask, transfer: ArrayBuffer[]): Promise<TaskResult>;
   /** Threads started so far. */
   readonly threads: number;
+  /** Settles once piscina is loaded and the pool (with its warm threads) is made. */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,25 +40,32 @@ export function capWorkers(requested: number, cpus = availableParallelism()): { 
 const WORKER = new URL('./worker-entry.cjs', import.meta.url);
 
 export function createPool(workers: number, warm = 0): KernelPool {
-  const pool = new Piscina({
-    filename: WORKER.href,
-    minThreads: Math.min(workers, Math.max(0, warm)),
-    maxThreads: workers,
-    // one task per thread at a time: the main thread bounds what is in flight
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 60_000,
+  // piscina is loaded with the first pool (~20 ms of module loading that an input run in-process never pays)
+  let started: Piscina | null = null;
+  const ready = import('piscina').then(({ Piscina: P }) => {
+    const pool = new P({
+      filename: WORKER.href,
+      minThreads: Math.min(workers, Math.max(0, warm)),
+      maxThreads: workers,
+      // one task per thread at a time: the main thread bounds what is in flight
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+    });
+    // failures surface through the tasks' promises; never let an 'error' event end the process
+    pool.on('error', () => undefined);
+    started = pool;
+    return pool;
   });
-  // failures surface through the tasks' promises; never let an 'error' event end the process
-  pool.on('error', () => undefined);
   return {
     submit(task, transfer) {
-      return pool.run(task, { transferList: transfer }) as Promise<TaskResult>;
+      return ready.then((pool) => pool.run(task, { transferList: transfer }) as Promise<TaskResult>);
     },
     get threads() {
-      return pool.threads.length;
+      return started?.threads.length ?? 0;
     },
+    ready: ready.then(() => undefined),
     async close() {
-      await pool.destroy();
+      await (await ready).destroy();
     },
   };
 }

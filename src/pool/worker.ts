@@ -1,9 +1,10 @@
 /** Piscina worker entry: run one chunk, transfer the output buffers back. */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { runChunk } from './chunk.js';
+import { prepareChunk, runChunk } from './chunk.js';
 import type { ChunkTask, TaskResult } from './task.js';
 
-export default function work(task: ChunkTask): unknown {
+export default async function work(task: ChunkTask): Promise<unknown> {
+  await prepareChunk(task);
   let result: TaskResult = runChunk(task);
   const transfer: ArrayBuffer[] = [];
   if (result.ok) {

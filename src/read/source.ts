@@ -109,7 +109,7 @@ export function refusal(format: RefusedFormat, name: string, gzip: boolean): Usa
   }
 }
 
-function isGzip(head: Uint8Array): boolean {
+export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 

@@ -197,7 +197,7 @@ describe('one CSV larger than a chunk, with no chunking option (2 MiB chunks by 
   const N = 200_000;
   const p = Array.from({ length: N }, (_, i) => ((i * 7919) % 100_003) / 64 - 700);
   const t = Array.from({ length: N }, (_, i) => ((i * 104_729) % 99_991) / 128);
-  it('the exact mean and sum (independent reference), cut into several chunks run by the workers', async () => {
+  it('the exact mean and sum (independent reference), cut into several chunks: in-process by default (under 32 MiB), by the workers with --chunk-bytes', async () => {
     const text = 'p,t\n' + p.map((x, i) => `${x},${t[i]}`).join('\n') + '\n';
     expect(text.length).toBeGreaterThan(2 * 2 ** 21);
     file('large.csv', text);
@@ -206,7 +206,7 @@ describe('one CSV larger than a chunk, with no chunking option (2 MiB chunks by 
     expect([r.stdout, r.stderr, r.code]).toEqual([`l1\t${exactMean(l1)}\nmse\t${exactMean(p.map((x, i) => (x - t[i]!) * (x - t[i]!)))}\n`, '', 0]);
     // the same through the test worker (fault-hooks.mjs, no fault), which marks each chunk it runs
     const marks = mkdtempSync(join(dir, 'marks-'));
-    const s = spawnSync(process.execPath, [...FAULT_HOOKS, join(ROOT, 'bin', 'losseval.js'), '-l', 'l1', '-r', 'sum', '-j', '1', '--target-cols', 't', 'large.csv'],
+    const s = spawnSync(process.execPath, [...FAULT_HOOKS, join(ROOT, 'bin', 'losseval.js'), '-l', 'l1', '-r', 'sum', '-j', '1', '--chunk-bytes', String(2 ** 21), '--target-cols', 't', 'large.csv'],
       { cwd: dir, env: { ...process.env, LOSSEVAL_FAULT: '', LOSSEVAL_FAULT_DIR: marks }, encoding: 'utf8' });
     expect([s.stdout, s.stderr, s.status]).toEqual([`${exactSum(l1)}\n`, '', 0]);
     expect(readdirSync(marks).sort()).toEqual(['ran-0', 'ran-1', 'ran-2']);

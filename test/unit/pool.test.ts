@@ -44,6 +44,7 @@ describe('createPool', () => {
   it('warm threads start at once, never more than the workers', async () => {
     const pool = createPool(2, 5);
     try {
+      await pool.ready;
       expect(pool.threads).toBe(2);
     } finally {
       await pool.close();
