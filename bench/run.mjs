@@ -172,6 +172,7 @@ async function measure(c) {
       case: c, tool: t.name, note: t.note ?? '', rows: rowsN, values: t.rows ? 2 * t.rows : c.values, bytes: t.bytes ?? c.bytes,
       wallMs: med(r.wall), minMs: Math.min(...r.wall), maxMs: Math.max(...r.wall),
       procMs: med(r.extraMs), rssMB: Math.max(...r.rss), cpuS: med(r.cpu), value: first, runs: r.wall.length,
+      same: t.same ?? '',
     };
     out.push(row);
     results.push(row);
@@ -395,8 +396,8 @@ if (want('gate')) {
     id: 'gate', title: 'l1, 1 M rows (CI-gate size), in default chunks', rows: 1e6, values: 2e6, bytes: bytesOf([f]),
     tools: [
       losseval('losseval one CSV', ['-l', 'l1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
-      losseval('losseval two Arrow', ['-l', 'l1', d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.mean, 'mean')),
-      losseval('losseval --help (Node + modules, no run)', ['--help'], () => null),
+      losseval('losseval two Arrow', ['-l', 'l1', d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.mean, 'mean'), { same: 'arrow' }),
+      losseval('losseval --help (Node + modules, no run)', ['--help'], () => null, { same: false }),
       { name: 'node -e 0', args: ['-e', 'console.log(0)'], parse: num },
       ...baseline(['-l', 'l1', '--target-cols', 'target', f], exactly(d.csv.mean, 'mean')),
     ],
@@ -465,8 +466,14 @@ if (want('ce')) {
 // -j 1 vs default must be bit-identical everywhere
 for (const rs of [caseRows]) {
   const byCase = new Map();
-  for (const r of rs) if (r.tool?.startsWith('losseval')) (byCase.get(r.case) ?? byCase.set(r.case, []).get(r.case)).push(r);
-  for (const [c, list] of byCase) {
+  // tools of a case read the same input unless they say otherwise (`same`: a key per input, false: no value)
+  for (const r of rs) {
+    if (!r.tool?.startsWith('losseval') || r.same === false) continue;
+    const k = `${r.case.title}\u0000${r.same ?? ''}`;
+    (byCase.get(k) ?? byCase.set(k, []).get(k)).push(r);
+  }
+  for (const list of byCase.values()) {
+    const c = list[0].case;
     const vs = new Set(list.map((r) => r.value));
     if (vs.size > 1) fail(`${c.title}: losseval printed different values across --workers: ${[...vs].join(' / ')}`);
   }

@@ -23,7 +23,7 @@
  * bad selected value or bad field count in the first bad row.
  */
 import { numberInvalid, parseNumberBytes, scanEnd, scanNumber } from './number.js';
-import { scanCsvWasm } from './wasm-scan.js';
+import { scanCsvWasm, wasmScanNaNs } from './wasm-scan.js';
 
 export interface CsvChunk {
   /** whole rows: N rows, each ending in '\n' (or '\r\n'), except that the last row may lack the newline. */
@@ -102,6 +102,8 @@ export type CsvParseResult =
       blankLines: number;
       /** keyFields given: rows × keyFields.length × 2 offsets (see CsvChunk.keyFields) */
       keySpans?: Int32Array;
+      /** true: no value in `groups` is NaN (known without a pass: every NaN comes from a field the WebAssembly scanner left to JS); false: not known */
+      nanFree: boolean;
     }
   | CsvParseError;
 
@@ -234,7 +236,7 @@ export function parseCsvChunk(chunk: CsvChunk): CsvParseResult {
   if (err !== null) return { ...err, before: groups, ...(nk > 0 ? { keySpans: spans.subarray(0, n * nk * 2) } : {}) };
   const lines = parsedLines - (bytes.length > 0 && bytes[bytes.length - 1] !== LF ? 1 : 0);
   return {
-    ok: true, groups, values: groups[0]!, rows: n, lines, blankLines: parsedBlanks,
+    ok: true, groups, values: groups[0]!, rows: n, lines, blankLines: parsedBlanks, nanFree: wasmRows >= 0 && wasmScanNaNs === 0,
     ...(nk > 0 ? { keySpans: spans.subarray(0, n * nk * 2) } : {}),
   };
 }

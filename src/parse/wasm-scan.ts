@@ -114,6 +114,9 @@ const STATUS_FALLBACKS = 4; // asm/scan.ts
 const SKIP_AFTER_FALLBACKS = 8;
 let skip = 0;
 
+/** NaN values among the fields the last successful scanCsvWasm call left to JS (the scanner itself writes no NaN). */
+export let wasmScanNaNs = 0;
+
 // memory layout above the static data: ctl | slot | idx | fb | out | input (+ pad)
 let u8: Uint8Array = new Uint8Array(0);
 let i32: Int32Array = new Int32Array(0);
@@ -184,14 +187,19 @@ export function scanCsvWasm(
   }
   const nfb = i32[(ctl >> 2) + 1]!;
   const o8 = outAt >> 3;
+  let nans = 0;
   for (let k = 0, t = fbAt >> 2; k < nfb; k++, t += 3) {
     const v = parseNumberBytes(b, i32[t + 1]!, i32[t + 2]!, delim);
-    if (v !== v && numberInvalid) {
-      wasmScanStats.declined++;
-      return -1;
+    if (v !== v) {
+      if (numberInvalid) {
+        wasmScanStats.declined++;
+        return -1;
+      }
+      nans++;
     }
     f64[o8 + i32[t]!] = v;
   }
+  wasmScanNaNs = nans;
   wasmScanStats.chunks++;
   wasmScanStats.fallbacks += nfb;
   // copy the rows parsed of each group: group g starts at g·rows·stride

@@ -113,6 +113,8 @@ interface ParsedPart {
   readonly failure?: TaskError;
   /** CSV with key fields: their spans (parse/csv.ts, keySpans) */
   readonly keySpans?: Int32Array;
+  /** no value in `groups` is NaN (known from the parser; else counted) */
+  readonly nanFree?: boolean;
 }
 
 /**
@@ -154,7 +156,10 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
         failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}), value: r.value },
       };
     }
-    return { groups: r.groups, groupWidth, rows: r.rows, lines: r.lines, blankLines: r.blankLines, ...(r.keySpans ? { keySpans: r.keySpans } : {}) };
+    return {
+      groups: r.groups, groupWidth, rows: r.rows, lines: r.lines, blankLines: r.blankLines, nanFree: r.nanFree,
+      ...(r.keySpans ? { keySpans: r.keySpans } : {}),
+    };
   }
   const rows = task.rows;
   if (rows === null) throw new Error('internal: an Arrow chunk without a row count');
@@ -298,7 +303,7 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
   let nanValues = 0;
   for (const name of ROLES) {
     const m = roles[name];
-    if (m) nanValues += countNaN(m);
+    if (m && parts[refs[name]!.input]!.nanFree !== true) nanValues += countNaN(m);
   }
   const walk = nanValues > 0 && plan.nanPolicy !== 'propagate';
   if (walk) nanValues = 0;

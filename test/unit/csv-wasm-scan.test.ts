@@ -26,8 +26,10 @@ function run(c: CsvChunk, wasm: boolean): Outcome {
   const prev = setWasmScanner(wasm);
   try {
     const r = parseCsvChunk({ ...c, ...(c.out ? { out: new Float64Array(c.out.length).fill(-7.5) } : {}) });
+    // nanFree is a promise about the values, the only field in which the scanners may differ
+    if (r.ok && r.nanFree) for (const g of r.groups) expect(g.some((v) => Number.isNaN(v)), 'nanFree with a NaN value').toBe(false);
     return r.ok
-      ? { result: { ...r, groups: [], values: new Float64Array(0) }, groups: r.groups.map(bits), before: [] }
+      ? { result: { ...r, groups: [], values: new Float64Array(0), nanFree: false }, groups: r.groups.map(bits), before: [] }
       : { result: { ...r, before: [] }, groups: [], before: (r.before ?? []).map(bits) };
   } catch (e) {
     return { thrown: String(e) };
@@ -102,6 +104,29 @@ describe('WebAssembly scanner', () => {
     expect(wasmScanStats.declined - s1.declined).toBe(3);
   });
 
+
+  it('says a chunk is NaN-free only when no field it left to JS was NaN (the worker then skips its NaN count)', () => {
+    const parse = (text: string, wasm: boolean): boolean => {
+      const prev = setWasmScanner(wasm);
+      try {
+        const r = parseCsvChunk(chunk(text, 2, [0, 1]));
+        if (!r.ok) throw new Error(r.message);
+        return r.nanFree;
+      } finally {
+        setWasmScanner(prev);
+      }
+    };
+    expect(parse('1.5,-2\n0.25,9007199254740993\n', true)).toBe(true); // a fallback, not NaN
+    expect(parse('1.5,nan\n0.25,3\n', true)).toBe(false);
+    expect(parse('1.5,NaN\n0.25,3\n', true)).toBe(false);
+    expect(parse('1.5,\n0.25,3\n', true)).toBe(false); // an empty field is NaN
+    expect(parse('1.5,2\n0.25,3\n', true)).toBe(true);
+    // the JS paths do not know: the worker counts
+    expect(parse('1.5,2\n0.25,3\n', false)).toBe(false);
+    // a NaN-free chunk after one with a NaN
+    expect(parse('nan,2\n', true)).toBe(false);
+    expect(parse('1,2\n', true)).toBe(true);
+  });
   it('agrees on every token, alone, first, middle and last in the row, with LF, CRLF and no final newline', () => {
     for (const t of TOKENS) {
       for (const eol of ['\n', '\r\n', '']) {
