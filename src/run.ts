@@ -575,19 +575,22 @@ async function runTables(
       const part = chunk.parts[0]!;
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
       submitted.push({ rows: chunk.rows, firstLine: part.kind === 'csv' ? part.firstLine : null });
-      next = await pull();
-      // without an eager pool, the pool starts with the second chunk: an input that fits in one chunk runs in-process
-      if (poolRef.inProcess || (poolRef.pool === null && next.done)) {
+      // Without an eager pool, the pool starts with the second chunk: an input that fits in one
+      // chunk runs in-process. Otherwise a chunk is handed on before the next one is read.
+      const alone = !poolRef.inProcess && poolRef.pool === null ? (next = await pull()).done === true : null;
+      if (poolRef.inProcess || alone === true) {
         await prepareChunk(task);
         // handled at once: the result may share this thread's scratch space with the next chunk
         await window.push(Promise.resolve(runChunk(task)));
         await window.drain();
+        // the next block may reuse this one's buffer
         for (const p of chunk.parts) if (p.kind === 'csv' && p.recycle) recycleBlockBuffer(p.bytes.buffer as ArrayBuffer);
       } else {
         poolRef.pool ??= createPool(config.workers);
         await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown): WorkerCrash => (
           { ok: false, crash: e instanceof Error ? e.message : String(e) })));
       }
+      if (alone === null) next = await pull();
       firstRow = firstRow !== null && chunk.rows !== null ? firstRow + chunk.rows : null;
     }
     await window.drain();
