@@ -5,7 +5,7 @@
  */
 import { KernelError } from './kernel-error.js';
 import type { Chunk, KernelStats } from './kernel.js';
-import { exp, log } from './elementary.js';
+import { log, rowShifts } from './elementary.js';
 
 export interface ClassParams {
   /** Class weights (length C), or null. */
@@ -59,35 +59,20 @@ function scratchLp(n: number): Float64Array {
   return lpBuffer.subarray(0, n);
 }
 
-/** max of the row with NaN propagated, and log Σ exp(x − max): the shared part of every lp_c. */
-function rowShift(x: Float64Array, off: number, C: number): { m: number; ls: number } {
-  let m = -Infinity;
-  let nan = false;
-  for (let k = 0; k < C; k++) {
-    const v = x[off + k]!;
-    if (v > m) m = v;
-    else if (v !== v) nan = true;
-  }
-  if (nan) m = NaN;
-  let s = 0;
-  for (let k = 0; k < C; k++) s += exp(x[off + k]! - m);
-  return { m, ls: log(s) };
-}
-
-/** lp at class t only: the same value logSoftmax writes there. */
-function logSoftmaxAt(x: Float64Array, off: number, C: number, t: number, lp: Float64Array): void {
-  const { m, ls } = rowShift(x, off, C);
-  lp[off + t] = x[off + t]! - m - ls;
-}
+/** Per-thread scratch for the rows' shifts (max and log Σ exp(x − max)), reused across chunks. */
+let shiftBuffer = new Float64Array(0);
 
 /**
- * log-softmax of the row at `off` into lp[off…off+C), as PyTorch: m = max,
- * s = Σ exp(x − m), lp_c = (x_c − m) − log(s). The max shift keeps logits of
- * ±1000 finite.
+ * m_r = max of row r with NaN propagated, and ls_r = log Σ_k exp(x_rk − m_r): the shared part of
+ * every lp_rc = (x_rc − m_r) − ls_r (as PyTorch; the max shift keeps logits of ±1000 finite).
  */
-function logSoftmax(x: Float64Array, off: number, C: number, lp: Float64Array): void {
-  const { m, ls } = rowShift(x, off, C);
-  for (let k = 0; k < C; k++) lp[off + k] = x[off + k]! - m - ls;
+function rowShiftsOf(x: Float64Array, rows: number, C: number): { m: Float64Array; ls: Float64Array } {
+  if (shiftBuffer.length < 2 * rows) shiftBuffer = new Float64Array(2 * rows);
+  const m = shiftBuffer.subarray(0, rows);
+  const ls = shiftBuffer.subarray(rows, 2 * rows);
+  rowShifts(x, rows, C, m, ls);
+  for (let r = 0; r < rows; r++) ls[r] = log(ls[r]!);
+  return { m, ls };
 }
 
 /**
@@ -101,15 +86,19 @@ export function crossEntropyKernel(c: Chunk, p: CrossEntropyParams, out: Float64
   const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
   const eps = p.labelSmoothing, keep = 1 - eps, spread = eps / C;
   const lp = scratchLp(c.rows * C);
+  const { m, ls } = rowShiftsOf(x, c.rows, C);
   if (c.targets.width !== C && eps === 0) {
     // nll reads only lp at the target class: compute just that one (nll validates the class)
     for (let r = 0, off = 0; r < c.rows; r++, off += C) {
       const t = y[r]!;
-      if (Number.isInteger(t) && t >= 0 && t < C && t !== p.ignoreIndex) logSoftmaxAt(x, off, C, t, lp);
+      if (Number.isInteger(t) && t >= 0 && t < C && t !== p.ignoreIndex) lp[off + t] = x[off + t]! - m[r]! - ls[r]!;
     }
     return nllKernel({ rows: c.rows, preds: { data: lp, width: C }, targets: c.targets }, p, out, den);
   }
-  for (let r = 0; r < c.rows; r++) logSoftmax(x, r * C, C, lp);
+  for (let r = 0, off = 0; r < c.rows; r++, off += C) {
+    const mr = m[r]!, lr = ls[r]!;
+    for (let k = 0; k < C; k++) lp[off + k] = x[off + k]! - mr - lr;
+  }
   if (c.targets.width === C) {
     for (let r = 0, off = 0; r < c.rows; r++, off += C) {
       let acc = 0;

@@ -5,3 +5,5 @@
  * Math.log/exp/log1p/expm1/pow or `**` (test/unit/no-libm.test.ts checks).
  */
 export { log, log1p, exp } from '../math/index.js';
+/** Log-softmax's row shifts (max, Σ exp) over many rows, with the same exp (in WebAssembly where built). */
+export { rowShifts } from '../math/exp-rows.js';

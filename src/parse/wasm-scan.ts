@@ -17,20 +17,10 @@
  * After a chunk with too many fallback fields (over 2048 and a quarter of its fields, e.g. 17-digit
  * data that the JS path parses as fast alone), the next 8 chunks go to the JS paths directly.
  */
-import { readFileSync } from 'node:fs';
 import { numberInvalid, parseNumberBytes } from './number.js';
+import { loadWasm, wasmSimdSupported, type WasmMemory } from '../wasm/load.js';
 
-/** The part of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const WA = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+export { wasmSimdSupported };
 
 interface ScanExports {
   memory: WasmMemory;
@@ -42,40 +32,14 @@ interface ScanExports {
   ): number;
 }
 
-/** wasm-feature-detect's SIMD probe: () -> v128 { i8x16.popcnt(i8x16.splat(0)) } */
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
-
-/** Is WebAssembly SIMD available in this runtime? */
-export function wasmSimdSupported(): boolean {
-  try {
-    return WA !== undefined && WA.validate(SIMD_PROBE);
-  } catch {
-    return false;
-  }
-}
-
 function load(): ScanExports | null {
-  if (WA === undefined || !wasmSimdSupported()) return null;
-  // dist/parse/scan.wasm next to the compiled module; from the sources (tests), the built one
-  for (const rel of ['./scan.wasm', '../../dist/parse/scan.wasm']) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(new URL(rel, import.meta.url));
-    } catch {
-      continue;
-    }
-    try {
-      const inst = new WA.Instance(new WA.Module(bytes), {});
-      const ex = inst.exports as unknown as ScanExports;
-      ex.init();
-      return ex;
-    } catch {
-      return null;
-    }
+  const ex = loadWasm<ScanExports>('parse/scan.wasm', true);
+  try {
+    ex?.init();
+    return ex;
+  } catch {
+    return null;
   }
-  return null;
 }
 
 const wasm: ScanExports | null = load();
