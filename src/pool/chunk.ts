@@ -200,10 +200,16 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
   return { groups, groupWidth: gw, rows };
 }
 
-/** Copy value positions [start, start+width) of each row out of a parsed part. */
-function extract(src: Float64Array, srcWidth: number, ref: RoleRef, rows: number): Float64Array {
+/** Space for roles copied out of a wider part, per role, reused as parseSpace (read only while the chunk runs). */
+const roleSpace = new Map<RoleName, Float64Array>();
+
+/** Copy value positions [start, start+width) of each row out of a parsed part (into the role's reused space). */
+function extract(src: Float64Array, srcWidth: number, ref: RoleRef, rows: number, role: RoleName): Float64Array {
   if (ref.start === 0 && ref.width === srcWidth) return src;
-  const out = new Float64Array(rows * ref.width);
+  const n = rows * ref.width;
+  let space = roleSpace.get(role);
+  if (space === undefined || space.length < n) roleSpace.set(role, (space = new Float64Array(n + (n >> 2))));
+  const out = space.subarray(0, n);
   for (let r = 0, o = 0, s = ref.start; r < rows; r++, s += srcWidth) {
     for (let k = 0; k < ref.width; k++) out[o++] = src[s + k]!;
   }
@@ -294,7 +300,7 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     const p = parts[ref.input]!;
     const gw = p.groupWidth;
     roles[name] = gw === widths[ref.input]
-      ? extract(p.groups[0]!.subarray(0, rows * gw), gw, ref, rows)
+      ? extract(p.groups[0]!.subarray(0, rows * gw), gw, ref, rows, name)
       : p.groups[ref.start / gw]!.subarray(0, rows * gw);
   }
 
