@@ -17,7 +17,7 @@ import { classKeyColumn, csvGroupIds, csvKeyColumn, groupIds, groupStarts, KeyTa
 import { keyParts, partText } from '../reduce/keys.js';
 import { mergeSums, sumFromCount, ZERO_SUM, type ExactSum } from '../reduce/exact-sum.js';
 import { BootAccumulator, rowKey } from '../reduce/bootstrap.js';
-import type { ArrowPart, CsvPart, InputPart } from '../types.js';
+import type { ArrowPart, ColumnSlice, CsvPart, InputPart } from '../types.js';
 import { formatNumber } from '../write/format.js';
 
 
@@ -103,9 +103,12 @@ function lineAt(part: CsvPart, offset: number): { line: number; relativeLine?: t
  * earlier row fails in another way.
  */
 interface ParsedPart {
-  /** rows × groupWidth matrices of consecutive value positions, in order (see roleGroupWidth) */
-  readonly groups: Float64Array[];
-  readonly groupWidth: number;
+  /**
+   * rows × width matrices of consecutive value positions [start, start + width), in order, tiling
+   * the part's positions: one per role when the roles tile them (see roleGroupWidth, and for Arrow
+   * one per slice when each role is one slice), else one of the whole width
+   */
+  readonly blocks: readonly Block[];
   readonly rows: number;
   readonly lines?: number;
   /** CSV: blank lines skipped */
@@ -113,8 +116,19 @@ interface ParsedPart {
   readonly failure?: TaskError;
   /** CSV with key fields: their spans (parse/csv.ts, keySpans) */
   readonly keySpans?: Int32Array;
-  /** no value in `groups` is NaN (known from the parser; else counted) */
+  /** no value in `blocks` is NaN (known from the parser; else counted) */
   readonly nanFree?: boolean;
+}
+
+interface Block {
+  readonly start: number;
+  readonly width: number;
+  readonly data: Float64Array;
+}
+
+/** Blocks of one width `w`, in order (a CSV parse's groups). */
+function uniformBlocks(groups: readonly Float64Array[], w: number): Block[] {
+  return groups.map((data, g) => ({ start: g * w, width: w, data }));
 }
 
 /**
@@ -152,12 +166,12 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
       const pos = r.kind === 'number' ? part.fields.indexOf(r.field) : -1;
       const col = pos >= 0 ? info.columns[pos] : null;
       return {
-        groups: r.before!, groupWidth, rows: r.row, ...(r.keySpans ? { keySpans: r.keySpans } : {}),
+        blocks: uniformBlocks(r.before!, groupWidth), rows: r.row, ...(r.keySpans ? { keySpans: r.keySpans } : {}),
         failure: { message: r.message, file: info.file, ...lineAt(part, r.line), ...(col != null ? { column: col } : {}), value: r.value },
       };
     }
     return {
-      groups: r.groups, groupWidth, rows: r.rows, lines: r.lines, blankLines: r.blankLines, nanFree: r.nanFree,
+      blocks: uniformBlocks(r.groups, groupWidth), rows: r.rows, lines: r.lines, blankLines: r.blankLines, nanFree: r.nanFree,
       ...(r.keySpans ? { keySpans: r.keySpans } : {}),
     };
   }
@@ -166,12 +180,26 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
   const width = partWidth(part);
   // Roles of one width that tile the row: each role group is its own matrix (no extract later),
   // and a float64 column without nulls that is a whole group is used as it came (no copy).
-  if (width === 0) return { groups: [new Float64Array(0)], groupWidth: 0, rows };
+  if (width === 0) return { blocks: [{ start: 0, width: 0, data: new Float64Array(0) }], rows };
+  for (const s of part.slices) if (s.rows !== rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${rows}`);
   let gw = roleGroupWidth(task.plan, index, width);
   let at = 0;
   for (const s of part.slices) {
     if ((at % gw) + s.width > gw) gw = width; // a slice across two groups: one matrix
     at += s.width;
+  }
+  // roles of different widths, each one whole slice (cross_entropy's logits list beside its class
+  // column): a matrix per slice, so no role is copied out of a wide row afterwards
+  if (gw === width && part.slices.length > 1 && rolesAreSlices(task.plan, index, part.slices)) {
+    let start = 0;
+    return {
+      rows,
+      blocks: part.slices.map((s, k) => {
+        const b = { start, width: s.width, data: sliceMatrix(s, rows, () => sliceSpace(index, k, rows * s.width)) };
+        start += s.width;
+        return b;
+      }),
+    };
   }
   const groups: Float64Array[] = [];
   // fresh arrays, not the reused parse space: reusing it measured 60 MB more peak RSS on 100 M
@@ -179,39 +207,81 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
   for (let g = 0; g < width / gw; g++) groups.push(new Float64Array(0));
   let offset = 0;
   for (const s of part.slices) {
-    if (s.rows !== rows) throw new Error(`internal: arrow slice has ${s.rows} rows, chunk ${rows}`);
     const g = Math.floor(offset / gw);
-    if (gw === s.width && s.kind === 'f64' && !s.bigEndian && s.validity === null && s.childValidity === null && s.listOffsets === null &&
-        s.values.byteOffset === 0 && (s.values as Float64Array).length >= rows * gw) {
-      groups[g] = (s.values as Float64Array).subarray(0, rows * gw);
-    } else {
+    if (gw === s.width) groups[g] = sliceMatrix(s, rows);
+    else {
       if (groups[g]!.length === 0) groups[g] = new Float64Array(rows * gw);
-      try {
-        sliceToFloat64(s, groups[g]!, gw, offset % gw);
-      } catch (e) {
-        // bad data in a slice (a list of the wrong length): this chunk's error, in order
-        if (e instanceof DataError && e.at) throw new ChunkFailure({ message: e.detail, ...e.at });
-        throw e;
-      }
+      convertSlice(s, groups[g]!, gw, offset % gw);
     }
     offset += s.width;
   }
   for (let g = 0; g < groups.length; g++) if (groups[g]!.length < rows * gw) groups[g] = new Float64Array(rows * gw);
-  return { groups, groupWidth: gw, rows };
+  return { blocks: uniformBlocks(groups, gw), rows };
+}
+
+/** Does every role read from input `index` cover exactly one of its slices? */
+function rolesAreSlices(plan: DecodedTask['plan'], index: number, slices: readonly ColumnSlice[]): boolean {
+  const starts: number[] = [];
+  let at = 0;
+  for (const s of slices) {
+    starts.push(at);
+    at += s.width;
+  }
+  for (const name of ROLES) {
+    const ref = plan.roles[name];
+    if (!ref || ref.input !== index) continue;
+    const k = starts.indexOf(ref.start);
+    if (k < 0 || slices[k]!.width !== ref.width) return false;
+  }
+  return true;
+}
+
+/** Space for slices converted to their own matrices, per input and slice, reused as parseSpace. */
+const sliceSpaces: Float64Array[][] = [];
+
+function sliceSpace(index: number, k: number, n: number): Float64Array {
+  const spaces = (sliceSpaces[index] ??= []);
+  const s = spaces[k];
+  if (s !== undefined && s.length >= n) return s.subarray(0, n);
+  return (spaces[k] = new Float64Array(n + (n >> 2))).subarray(0, n);
+}
+
+/**
+ * A slice as its own rows × width matrix: a float64 column without nulls as it came (no copy), else
+ * converted into `into()` (rows × width), or into a fresh array.
+ */
+function sliceMatrix(s: ColumnSlice, rows: number, into?: () => Float64Array): Float64Array {
+  if (s.kind === 'f64' && !s.bigEndian && s.validity === null && s.childValidity === null && s.listOffsets === null &&
+      s.values.byteOffset === 0 && (s.values as Float64Array).length >= rows * s.width) {
+    return (s.values as Float64Array).subarray(0, rows * s.width);
+  }
+  const m = into ? into() : new Float64Array(rows * s.width);
+  convertSlice(s, m, s.width, 0);
+  return m;
+}
+
+/** sliceToFloat64, with bad data in the slice (a list of the wrong length) as this chunk's error, in order. */
+function convertSlice(s: ColumnSlice, out: Float64Array, stride: number, offset: number): void {
+  try {
+    sliceToFloat64(s, out, stride, offset);
+  } catch (e) {
+    if (e instanceof DataError && e.at) throw new ChunkFailure({ message: e.detail, ...e.at });
+    throw e;
+  }
 }
 
 /** Space for roles copied out of a wider part, per role, reused as parseSpace (read only while the chunk runs). */
 const roleSpace = new Map<RoleName, Float64Array>();
 
-/** Copy value positions [start, start+width) of each row out of a parsed part (into the role's reused space). */
-function extract(src: Float64Array, srcWidth: number, ref: RoleRef, rows: number, role: RoleName): Float64Array {
-  if (ref.start === 0 && ref.width === srcWidth) return src;
-  const n = rows * ref.width;
+/** Value positions [start, start+width) of each row of a block: the block itself, or copied out (into the role's reused space). */
+function extract(src: Float64Array, srcWidth: number, start: number, width: number, rows: number, role: RoleName): Float64Array {
+  if (start === 0 && width === srcWidth) return src;
+  const n = rows * width;
   let space = roleSpace.get(role);
   if (space === undefined || space.length < n) roleSpace.set(role, (space = new Float64Array(n + (n >> 2))));
   const out = space.subarray(0, n);
-  for (let r = 0, o = 0, s = ref.start; r < rows; r++, s += srcWidth) {
-    for (let k = 0; k < ref.width; k++) out[o++] = src[s + k]!;
+  for (let r = 0, o = 0, s = start; r < rows; r++, s += srcWidth) {
+    for (let k = 0; k < width; k++) out[o++] = src[s + k]!;
   }
   return out;
 }
@@ -280,7 +350,6 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
   const task = decodeParts(raw);
   const { plan } = task;
   const parts = task.parts.map((_, i) => parsePart(task, i));
-  const widths = task.parts.map(partWidth);
   // A parse error is reported after the rows before it have been checked (NaN policy, kernels):
   // the first problem in the file wins, whatever the chunking.
   let failed: ParsedPart | null = null;
@@ -297,11 +366,8 @@ function runChunkUnsafe(raw: ChunkTask): TaskResult {
     const ref = plan.roles[name];
     if (!ref) continue;
     refs[name] = ref;
-    const p = parts[ref.input]!;
-    const gw = p.groupWidth;
-    roles[name] = gw === widths[ref.input]
-      ? extract(p.groups[0]!.subarray(0, rows * gw), gw, ref, rows, name)
-      : p.groups[ref.start / gw]!.subarray(0, rows * gw);
+    const b = parts[ref.input]!.blocks.find((k) => ref.start >= k.start && ref.start + ref.width <= k.start + k.width)!;
+    roles[name] = extract(b.data.subarray(0, rows * b.width), b.width, ref.start - b.start, ref.width, rows, name);
   }
 
   // NaN policy: count, drop rows, or fail on the first NaN (row-major, roles in order).

@@ -60,6 +60,52 @@ describe('cross_entropy and nll: CSV logit columns = Arrow FixedSizeList = stdin
   });
 });
 
+describe('cross_entropy: a List<Float32> logits column beside its class column, each its own matrix', () => {
+  // each role is one Arrow slice of its own width: the worker converts each into its own matrix
+  // (no copy out of a wide row); the same numbers as a CSV, nulls as empty fields (NaN)
+  const rows = 23, C = 3;
+  const logits: (number | null)[][] = [], labels: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    logits.push(Array.from({ length: C }, (_, k) => (r === 5 && k === 1 ? null : Math.fround(Math.sin(r * 7 + k) * 4))));
+    labels.push(r === 9 ? -100 : r % C);
+  }
+  const csvText = ['l0,l1,l2,y', ...logits.map((l, r) => `${l.map((v) => (v === null ? '' : String(v))).join(',')},${labels[r]}`)].join('\n') + '\n';
+  const write = async (name: string, ls: (number | null)[][]): Promise<string> => {
+    const { Field, Float32, Int32, List, Table, vectorFromArray, tableToIPC } = await import('apache-arrow');
+    const t = new Table({
+      logits: vectorFromArray(ls, new List(new Field('item', new Float32(), true))),
+      y: vectorFromArray(labels, new Int32()),
+    });
+    const f = join(dir, name);
+    writeFileSync(f, tableToIPC(t, 'file'));
+    return f;
+  };
+  it('gives the CSV\'s bits across workers and chunk sizes (--nan-policy omit drops the row with a null)', async () => {
+    const arrow = await write('list-logits.arrow', logits);
+    writeFileSync(join(dir, 'list-logits.csv'), csvText);
+    const base = ['-l', 'cross_entropy,nll', '--nan-policy', 'omit', '--label-smoothing', '0.05'];
+    const run = async (args: string[]): Promise<string> => {
+      const r = await losseval(args);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/^losseval: warning: omitted 1 rows holding 1 NaN value/);
+      return r.stdout;
+    };
+    const want = await run([...base, '--pred-cols', 'l*', '--target-cols', 'y', join(dir, 'list-logits.csv')]);
+    expect(want).toMatch(/^cross_entropy\t\d\.\d+\nnll\t-?\d\.\d+\n$/);
+    for (const extra of [['-j', '1'], ['-j', '2', '--chunk-rows', '4'], ['-j', '3', '--chunk-rows', '1']]) {
+      expect(await run([...base, ...extra, '--pred-cols', 'logits', '--target-cols', 'y', arrow])).toBe(want);
+    }
+  });
+  it('a list of the wrong length names the file, row and column', async () => {
+    const bad = logits.map((l, r) => (r === 17 ? l.slice(0, 2) : l));
+    const arrow = await write('list-short.arrow', bad);
+    for (const extra of [['-j', '1'], ['-j', '2', '--chunk-rows', '4']]) {
+      await expectFailure(['-l', 'cross_entropy', ...extra, '--pred-cols', 'logits', '--target-cols', 'y', arrow], 1,
+        /list-short\.arrow: row 18, column "logits": list has 2 values, expected 3 \(row 1 has 3\): every row of a List column must have the same length$/);
+    }
+  });
+});
+
 describe('bce family: weights per column, per row and element-wise', () => {
   const files = [S('multilabel-probs.csv'), S('multilabel-targets.csv')];
   it('per-column --weight = element-wise weight columns holding the same values', async () => {
