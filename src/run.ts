@@ -7,10 +7,11 @@ import { promises as fsp } from 'node:fs';
 import { DEFAULT_MAX_GROUPS, type RunConfig } from './config.js';
 import { isGzip, openSource, sniffFormat } from './read/source.js';
 import { openTable, type Table, type TablePart } from './read/table.js';
-import { CsvCutError, recycleBlockBuffer } from './read/csv-cut.js';
+import { CsvCutError } from './read/csv-cut.js';
 import { selectColumns, remainingColumns } from './read/columns.js';
 import { createPool, type KernelPool } from './pool/pool.js';
-import { prepareChunk, runChunk } from './pool/chunk.js';
+import { prepareChunk, recyclable, runChunk } from './pool/chunk.js';
+import { recycleBuffer } from './read/spare.js';
 import { OrderedWindow } from './pool/ordered.js';
 import type { BootPartial, ChunkTask, InputInfo, LossPartial, Plan, RoleRef, TaskResult } from './pool/task.js';
 import type { InputPart } from './types.js';
@@ -524,7 +525,7 @@ async function runTables(
       throw new DataError(message, at.file !== undefined ? { ...at, file: at.file } : undefined);
     }
     if (single) nextLine = line !== null && r.lines !== undefined ? line + r.lines : null;
-    if (r.recycled) for (const b of r.recycled) recycleBlockBuffer(b);
+    if (r.recycled) for (const b of r.recycled) recycleBuffer(b);
     rows += r.rows;
     nanValues += r.nanValues;
     omittedRows += r.omitted;
@@ -584,7 +585,7 @@ async function runTables(
         await window.push(Promise.resolve(runChunk(task)));
         await window.drain();
         // the next block may reuse this one's buffer
-        for (const p of chunk.parts) if (p.kind === 'csv' && p.recycle) recycleBlockBuffer(p.bytes.buffer as ArrayBuffer);
+        for (const b of recyclable(chunk.parts)) recycleBuffer(b);
       } else {
         poolRef.pool ??= createPool(config.workers);
         await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown): WorkerCrash => (

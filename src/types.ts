@@ -24,7 +24,7 @@ export interface CsvPart {
   readonly fields: readonly number[];
   /** --group-by: field indices whose text is a group key (see parse/csv.ts, keySpans). */
   readonly keyFields?: readonly number[];
-  /** Hand `bytes.buffer` back with the result, for reuse (cut by size: see recycleBlockBuffer). */
+  /** Hand `bytes.buffer` back with the result, for reuse (cut by size: see read/spare.ts). */
   readonly recycle?: true;
 }
 
@@ -34,6 +34,8 @@ export interface ArrowPart {
   readonly slices: readonly ColumnSlice[];
   /** --group-by: the key columns' data for the same rows. */
   readonly keys?: readonly KeySlice[];
+  /** Hand the slices' value buffers back with the result, for reuse (read straight from the file: see read/spare.ts). */
+  readonly recycle?: true;
 }
 
 /**

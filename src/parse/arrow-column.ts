@@ -92,23 +92,42 @@ function bigEndianGetter(kind: NumericKind, values: ArrayBufferView): Get {
   }
 }
 
-/** Plain copies for the kinds whose elements are already numbers (the hot path, no closure call). */
+/**
+ * Plain copies for the kinds whose elements are already numbers (the hot path, no closure call).
+ * Returns the NaN values copied (integers hold none; a whole float64 block copied at once is not
+ * looked at: -1), or -2 when the kind is not handled here.
+ */
 function copyDense(
   kind: NumericKind, values: ArrayBufferView, rows: number, width: number,
   out: Float64Array, stride: number, offset: number,
-): boolean {
-  if (kind === 'f16' || kind === 'i64' || kind === 'u64') return false;
+): number {
+  if (kind === 'f16' || kind === 'i64' || kind === 'u64') return -2;
   const v = values as unknown as ArrayLike<number>;
+  const float = kind === 'f32' || kind === 'f64';
+  let nan = 0;
   if (width === 1) {
-    for (let r = 0, o = offset; r < rows; r++, o += stride) out[o] = v[r]!;
+    if (float) {
+      for (let r = 0, o = offset; r < rows; r++, o += stride) {
+        const x = v[r]!;
+        out[o] = x;
+        if (x !== x) nan++;
+      }
+    } else {
+      for (let r = 0, o = offset; r < rows; r++, o += stride) out[o] = v[r]!;
+    }
   } else if (stride === width && offset === 0 && kind === 'f64') {
     out.set((values as Float64Array).subarray(0, rows * width));
+    return -1;
   } else {
     for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
-      for (let k = 0; k < width; k++) out[o + k] = v[i++]!;
+      for (let k = 0; k < width; k++) {
+        const x = v[i++]!;
+        out[o + k] = x;
+        if (x !== x) nan++;
+      }
     }
   }
-  return true;
+  return nan;
 }
 
 function bit(b: Uint8Array, i: number): boolean {
@@ -122,24 +141,26 @@ function elementCount(values: ArrayBufferView): number {
 /**
  * Convert a slice into a row-major float64 destination: out[r*stride + offset + k] = value k of row r
  * (k < width); nulls → NaN. A List row (not null) whose length differs from `width` is a DataError
- * naming the 1-based row.
+ * naming the 1-based row. Returns the NaN values written when known without a pass of their own
+ * (plain copies of numbers; integers hold none), else null.
  */
-export function sliceToFloat64(slice: ColumnSlice, out: Float64Array, stride: number, offset: number): void {
+export function sliceToFloat64(slice: ColumnSlice, out: Float64Array, stride: number, offset: number): number | null {
   const { kind, rows, width, values, validity, childValidity, listOffsets } = slice;
-  if (rows === 0) return;
+  if (rows === 0) return 0;
   if (offset < 0 || offset + width > stride || (rows - 1) * stride + offset + width > out.length) {
     throw new RangeError(`sliceToFloat64: ${rows}×${width} values do not fit at offset ${offset}, stride ${stride} in ${out.length}`);
   }
   const n = elementCount(values);
   if (listOffsets) {
     listToFloat64(slice, n, out, stride, offset);
-    return;
+    return null;
   }
   if (n < rows * width) {
     throw new DataError(`corrupt Arrow data: ${n} values for ${rows} rows of ${width}`,
       { file: slice.file, row: slice.firstRow, column: slice.column });
   }
-  if (slice.bigEndian || !copyDense(kind, values, rows, width, out, stride, offset)) {
+  const nan = slice.bigEndian ? -2 : copyDense(kind, values, rows, width, out, stride, offset);
+  if (nan === -2) {
     const get = slice.bigEndian ? bigEndianGetter(kind, values) : getter(kind, values, n);
     for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
       for (let k = 0; k < width; k++) out[o + k] = get(i++);
@@ -151,6 +172,7 @@ export function sliceToFloat64(slice: ColumnSlice, out: Float64Array, stride: nu
     }
   }
   if (validity) nullRows(validity, rows, width, out, stride, offset);
+  return nan < 0 || childValidity || validity ? null : nan;
 }
 
 function nullRows(validity: Uint8Array, rows: number, width: number, out: Float64Array, stride: number, offset: number): void {

@@ -188,35 +188,41 @@ function parsePart(task: DecodedTask, index: number): ParsedPart {
     if ((at % gw) + s.width > gw) gw = width; // a slice across two groups: one matrix
     at += s.width;
   }
+  // NaN values as the conversions count them (null: some slice was not counted)
+  const nan: NanTally = { count: 0 };
   // roles of different widths, each one whole slice (cross_entropy's logits list beside its class
   // column): a matrix per slice, so no role is copied out of a wide row afterwards
   if (gw === width && part.slices.length > 1 && rolesAreSlices(task.plan, index, part.slices)) {
     let start = 0;
-    return {
-      rows,
-      blocks: part.slices.map((s, k) => {
-        const b = { start, width: s.width, data: sliceMatrix(s, rows, () => sliceSpace(index, k, rows * s.width)) };
-        start += s.width;
-        return b;
-      }),
-    };
+    const blocks = part.slices.map((s, k) => {
+      const b = { start, width: s.width, data: sliceMatrix(s, rows, () => sliceSpace(index, k, rows * s.width), nan) };
+      start += s.width;
+      return b;
+    });
+    return { rows, blocks, nanFree: nan.count === 0 };
   }
+  // Converted into space reused from chunk to chunk (as the CSV parse space): the slices read straight
+  // from a file come back for reuse too, so no dead buffers pile up on either side (fresh arrays had
+  // measured less peak RSS while every chunk's slices were fresh copies).
   const groups: Float64Array[] = [];
-  // fresh arrays, not the reused parse space: reusing it measured 60 MB more peak RSS on 100 M
-  // Arrow rows (fewer allocations, so the dead transferred slices wait longer for a collection)
   for (let g = 0; g < width / gw; g++) groups.push(new Float64Array(0));
   let offset = 0;
   for (const s of part.slices) {
     const g = Math.floor(offset / gw);
-    if (gw === s.width) groups[g] = sliceMatrix(s, rows);
+    if (gw === s.width) groups[g] = sliceMatrix(s, rows, () => sliceSpace(index, g, rows * gw), nan);
     else {
-      if (groups[g]!.length === 0) groups[g] = new Float64Array(rows * gw);
-      convertSlice(s, groups[g]!, gw, offset % gw);
+      if (groups[g]!.length === 0) groups[g] = sliceSpace(index, g, rows * gw);
+      convertSlice(s, groups[g]!, gw, offset % gw, nan);
     }
     offset += s.width;
   }
   for (let g = 0; g < groups.length; g++) if (groups[g]!.length < rows * gw) groups[g] = new Float64Array(rows * gw);
-  return { blocks: uniformBlocks(groups, gw), rows };
+  return { blocks: uniformBlocks(groups, gw), rows, nanFree: nan.count === 0 };
+}
+
+/** NaN values written by slice conversions, or null once one was not counted. */
+interface NanTally {
+  count: number | null;
 }
 
 /** Does every role read from input `index` cover exactly one of its slices? */
@@ -247,23 +253,25 @@ function sliceSpace(index: number, k: number, n: number): Float64Array {
 }
 
 /**
- * A slice as its own rows × width matrix: a float64 column without nulls as it came (no copy), else
- * converted into `into()` (rows × width), or into a fresh array.
+ * A slice as its own rows × width matrix: a float64 column without nulls as it came (no copy, its
+ * NaN values not counted), else converted into `into()` (rows × width).
  */
-function sliceMatrix(s: ColumnSlice, rows: number, into?: () => Float64Array): Float64Array {
+function sliceMatrix(s: ColumnSlice, rows: number, into: () => Float64Array, nan: NanTally): Float64Array {
   if (s.kind === 'f64' && !s.bigEndian && s.validity === null && s.childValidity === null && s.listOffsets === null &&
       s.values.byteOffset === 0 && (s.values as Float64Array).length >= rows * s.width) {
+    nan.count = null;
     return (s.values as Float64Array).subarray(0, rows * s.width);
   }
-  const m = into ? into() : new Float64Array(rows * s.width);
-  convertSlice(s, m, s.width, 0);
+  const m = into();
+  convertSlice(s, m, s.width, 0, nan);
   return m;
 }
 
 /** sliceToFloat64, with bad data in the slice (a list of the wrong length) as this chunk's error, in order. */
-function convertSlice(s: ColumnSlice, out: Float64Array, stride: number, offset: number): void {
+function convertSlice(s: ColumnSlice, out: Float64Array, stride: number, offset: number, nan: NanTally): void {
   try {
-    sliceToFloat64(s, out, stride, offset);
+    const n = sliceToFloat64(s, out, stride, offset);
+    nan.count = n === null || nan.count === null ? null : nan.count + n;
   } catch (e) {
     if (e instanceof DataError && e.at) throw new ChunkFailure({ message: e.detail, ...e.at });
     throw e;
@@ -333,6 +341,16 @@ function compact(m: Float64Array, width: number, keep: Uint8Array, kept: number)
     if (keep[r]) {
       for (let k = 0; k < width; k++) out[o++] = m[s + k]!;
     }
+  }
+  return out;
+}
+
+/** The chunk buffers to hand back for reuse once the chunk has run (parts marked `recycle`). */
+export function recyclable(parts: readonly InputPart[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const p of parts) {
+    if (p.kind === 'csv' && p.recycle) out.push(p.bytes.buffer as ArrayBuffer);
+    else if (p.kind === 'arrow' && p.recycle) for (const s of p.slices) if (!out.includes(s.values.buffer as ArrayBuffer)) out.push(s.values.buffer as ArrayBuffer);
   }
   return out;
 }

@@ -23,6 +23,7 @@ import type { Data, DataType as DataTypeT, Field, RecordBatch, RecordBatchReader
 import { RecordBatchReader, DataType, Type } from './arrow-lib.js';
 import { DataError } from '../errors.js';
 import { concat, readHead, replay } from './bytes.js';
+import { spareBuffer } from './spare.js';
 
 export type { NumericKind, ColumnSlice } from '../types.js';
 import type { ColumnSlice, KeySlice, NumericKind } from '../types.js';
@@ -351,6 +352,14 @@ export interface MessageInfo {
   rows: number;
   /** The schema layout of a Schema message. */
   schema: SchemaLayout | null;
+  /** A record batch's buffers (offsets into its body) and field nodes, pre-order; whether its body is compressed. */
+  batch?: BatchLayout;
+}
+
+export interface BatchLayout {
+  buffers: { offset: number; length: number }[];
+  nodes: { length: number; nullCount: number }[];
+  compressed: boolean;
 }
 
 function safeCount(v: bigint, what: string): number {
@@ -395,8 +404,9 @@ export function checkMessage(meta: Uint8Array, bodyRoom: number, schema: SchemaL
     rb = fb.deref(dAt, 'dictionary data');
     layout = schema?.dictionaries.get(id) ?? null;
   }
-  const rows = checkRecordBatch(fb, rb, bodyLength, layout, type === 3);
-  return { type, bodyLength, rows, schema: null };
+  const batch: BatchLayout = { buffers: [], nodes: [], compressed: false };
+  const rows = checkRecordBatch(fb, rb, bodyLength, layout, type === 3, batch);
+  return { type, bodyLength, rows, schema: null, ...(type === 3 ? { batch } : {}) };
 }
 
 /** checkMessage, with a failure annotated with the message type (and rows) when they could be read. */
@@ -431,7 +441,7 @@ function messageLabel(type: number, batch: number, dict: number, message: number
   return `record batch ${batch}${range}`;
 }
 
-function checkRecordBatch(fb: Flat, rb: number, bodyLength: number, layout: SchemaLayout | null, top: boolean): number {
+function checkRecordBatch(fb: Flat, rb: number, bodyLength: number, layout: SchemaLayout | null, top: boolean, out: BatchLayout): number {
   const lenAt = fb.field(rb, 0, 8, 'batch length');
   const length = lenAt ? fb.i64(lenAt, 'batch length') : 0n;
   if (length < 0n || length > MAX_SAFE) throw new MetaError(`it claims ${length} rows`);
@@ -464,6 +474,9 @@ function checkRecordBatch(fb: Flat, rb: number, bodyLength: number, layout: Sche
     if (nc < -1n || nc > l) throw new MetaError(`field node ${k + 1} claims ${nc} nulls in ${l} values`);
     node.push({ length: Number(l), nullCount: Number(nc) });
   }
+  out.buffers = buf;
+  out.nodes = node;
+  out.compressed = compressed;
   if (!layout) return rows;
   if (nNodes < layout.nodes) throw new MetaError(`${nNodes} field nodes for the schema's ${layout.nodes} fields`);
   if (layout.buffers >= 0 && nBuffers < layout.buffers) {
@@ -644,9 +657,9 @@ function checkFooter(footer: Uint8Array, dataEnd: number): FileLayout {
   return { schema, dictionaries: blocks(2, 'dictionary'), batches: blocks(3, 'record batch'), dataEnd };
 }
 
-/** Reads and checks the message of one footer block (as apache-arrow will read it at block.offset). */
+/** Reads and checks the message of one footer block (as apache-arrow will read it at block.offset); bodyStart: where its body starts in the file. */
 async function checkBlock(fh: fsp.FileHandle, block: { offset: number; meta: number }, dataEnd: number,
-  schema: SchemaLayout, expect: number): Promise<MessageInfo> {
+  schema: SchemaLayout, expect: number): Promise<MessageInfo & { bodyStart: number }> {
   const head = new Uint8Array(8);
   const got = (await fh.read(head, 0, Math.min(8, dataEnd - block.offset), block.offset)).bytesRead;
   const p = prefixOf(head.subarray(0, got));
@@ -657,7 +670,7 @@ async function checkBlock(fh: fsp.FileHandle, block: { offset: number; meta: num
   await fh.read(meta, 0, p.len, block.offset + p.prefix);
   const info = checkMessageNamed(meta, room - p.len, schema);
   if (info.type !== expect) throw new MetaError(`a message of type ${info.type} where a ${expect === 3 ? 'record' : 'dictionary'} batch belongs`);
-  return info;
+  return { ...info, bodyStart: block.offset + p.prefix + p.len };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -730,6 +743,8 @@ function fieldInfoOf(f: Field): ArrowFieldInfo {
 
 type TypedCtor = {
   new (n: number): ArrayBufferView & { length: number; set(a: ArrayLike<unknown>, o?: number): void };
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): ArrayBufferView;
+  readonly BYTES_PER_ELEMENT: number;
 };
 
 const CTORS: Record<NumericKind, TypedCtor> = {
@@ -809,6 +824,8 @@ interface Opened {
   format: 'file' | 'stream';
   cleanup: (() => Promise<void>) | null;
   check: BatchCheck | null;
+  /** An IPC file on disk: its checked footer, for reading plain columns straight from the file (see DirectPlan). */
+  direct?: { path: string; layout: FileLayout };
 }
 
 /**
@@ -816,7 +833,7 @@ interface Opened {
  * then apache-arrow reads it by random access through a FileHandle, each record batch block checked
  * just before (see `BatchCheck`). An IPC stream: read as a byte stream through `checkedStream`.
  */
-async function openPath(path: string, name = path): Promise<Opened> {
+async function openPath(path: string, name = path, direct = true): Promise<Opened> {
   const fh = await fsp.open(path, 'r');
   let handed = false;
   try {
@@ -871,7 +888,7 @@ async function openPath(path: string, name = path): Promise<Opened> {
     };
     const reader = (await RecordBatchReader.from(fh as never)) as unknown as AnyReader;
     await reader.open();
-    return { reader, format, cleanup: null, check };
+    return { reader, format, cleanup: null, check, ...(direct ? { direct: { path, layout } } : {}) };
   } catch (e) {
     if (!handed) await fh.close().catch(() => undefined);
     throw e;
@@ -935,7 +952,8 @@ async function openStream(stream: AsyncIterable<Uint8Array>, name: string): Prom
   }
   await out.close();
   try {
-    const opened = await openPath(tmp, name);
+    // (no direct reads: the spool file is unlinked once open)
+    const opened = await openPath(tmp, name, false);
     // The reader holds its own handle; POSIX keeps the data until it is closed.
     const unlinked = await fsp.unlink(tmp).then(() => true, () => false);
     return { ...opened, cleanup: unlinked ? null : () => fsp.unlink(tmp).then(() => undefined, () => undefined) };
@@ -960,7 +978,7 @@ export async function openArrow(input: Input): Promise<ArrowSource> {
     await opened.reader.cancel();
     throw corrupt(name, 'no schema');
   }
-  return new Source(name, opened.format, schema, opened.reader, opened.cleanup, opened.check);
+  return new Source(name, opened.format, schema, opened.reader, opened.cleanup, opened.check, opened.direct ?? null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -975,6 +993,15 @@ interface Piece {
   count: number;
   /** 1-based file row of batch row 0. */
   batchFirstRow: number;
+}
+
+/** Plain columns of an IPC file read straight from it (Source.planDirect). */
+interface DirectPlan {
+  fh: fsp.FileHandle;
+  /** per selected column: element kind and bytes, its field node and data buffer index in a batch */
+  cols: { kind: NumericKind; bytes: number; node: number; data: number }[];
+  /** the batches with rows: their row count and each column's data offset in the file */
+  batches: { rows: number; data: number[] }[];
 }
 
 class Source implements ArrowSource {
@@ -994,6 +1021,7 @@ class Source implements ArrowSource {
     private readonly reader: AnyReader,
     private readonly cleanup: (() => Promise<void>) | null,
     private readonly checkBatch: BatchCheck | null = null,
+    private readonly direct: { path: string; layout: FileLayout } | null = null,
   ) {
     this.fields = schema.fields.map((f) => fieldInfo(f as Field));
   }
@@ -1211,8 +1239,13 @@ class Source implements ArrowSource {
     return { kind: 'text', rows, offsets, data, validity };
   }
 
-  private async *iterate(columns: number[], rowsPerChunk: number, keys: number[]): AsyncGenerator<ColumnSlice[] & { groupKeys?: KeySlice[] }> {
+  private async *iterate(columns: number[], rowsPerChunk: number, keys: number[]): AsyncGenerator<ColumnSlice[] & { groupKeys?: KeySlice[]; recycle?: true }> {
     const widths = await this.widths(columns);
+    const plan = keys.length === 0 && this.peeked.length === 0 && this.batchIndex === 0 ? await this.planDirect(columns) : null;
+    if (plan) {
+      yield* this.iterateDirect(plan, columns, rowsPerChunk);
+      return;
+    }
     this.started = true;
     let pending: Piece[] = [];
     let pendingRows = 0;
@@ -1242,6 +1275,105 @@ class Source implements ArrowSource {
       }
       if (pendingRows > 0) yield this.withKeys(this.build(columns, widths, pending, pendingRows, chunkFirstRow), keys, pending, pendingRows);
     } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * Plain numeric columns of an IPC file on disk, without nulls or body compression in any batch:
+   * where each column's values lie in the file, so that chunks are read straight into (recycled)
+   * transferable buffers, one read per column and batch, with no record batch decoded or copied on
+   * this thread. Null (apache-arrow reads the file) for anything else, and when a batch's metadata
+   * fails its check (then reported in order by the usual path).
+   */
+  private async planDirect(columns: number[]): Promise<DirectPlan | null> {
+    const d = this.direct;
+    if (!d || d.layout.schema.buffers < 0) return null;
+    const top = d.layout.schema.fields;
+    // pre-order node and buffer index of each top-level field
+    const nodeAt: number[] = [], bufAt: number[] = [];
+    const count = (f: FieldLayout): { nodes: number; buffers: number } =>
+      f.children.reduce((a, c) => { const k = count(c); return { nodes: a.nodes + k.nodes, buffers: a.buffers + k.buffers }; }, { nodes: 1, buffers: f.buffers });
+    for (let i = 0, n = 0, b = 0; i < top.length; i++) {
+      nodeAt.push(n);
+      bufAt.push(b);
+      const k = count(top[i]!);
+      n += k.nodes;
+      b += k.buffers;
+    }
+    const cols: DirectPlan['cols'] = [];
+    for (const c of columns) {
+      const f = this.fields[c]!, l = top[c];
+      if (!l || !f.kind || f.listSize !== null || f.isList || f.keyKind === 'dict') return null;
+      if ((l.typeId !== T.Int && l.typeId !== T.FloatingPoint) || l.buffers !== 2 || l.children.length > 0) return null;
+      if (l.width !== CTORS[f.kind].BYTES_PER_ELEMENT) return null;
+      cols.push({ kind: f.kind, bytes: l.width, node: nodeAt[c]!, data: bufAt[c]! + 1 });
+    }
+    const fh = await fsp.open(d.path, 'r');
+    try {
+      const batches: DirectPlan['batches'] = [];
+      for (const block of d.layout.batches) {
+        let info: MessageInfo & { bodyStart: number };
+        try {
+          info = await checkBlock(fh, block, d.layout.dataEnd, d.layout.schema, 3);
+        } catch (e) {
+          if (e instanceof MetaError) { await fh.close(); return null; }
+          throw e;
+        }
+        const b = info.batch!;
+        if (b.compressed) { await fh.close(); return null; }
+        if (info.rows === 0) continue;
+        for (const col of cols) {
+          if (b.nodes[col.node]!.nullCount !== 0) { await fh.close(); return null; }
+        }
+        batches.push({ rows: info.rows, data: cols.map((col) => info.bodyStart + b.buffers[col.data]!.offset) });
+      }
+      return { fh, cols, batches };
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async *iterateDirect(plan: DirectPlan, columns: number[], rowsPerChunk: number): AsyncGenerator<ColumnSlice[] & { recycle: true }> {
+    this.started = true;
+    const { fh, cols, batches } = plan;
+    const total = batches.reduce((a, b) => a + b.rows, 0);
+    try {
+      let bi = 0, inBatch = 0; // where the next chunk starts
+      for (let first = 1; first <= total;) {
+        const n = Math.min(rowsPerChunk, total - first + 1);
+        const slices = await Promise.all(cols.map(async (col, j): Promise<ColumnSlice> => {
+          const buf = spareBuffer(n * col.bytes);
+          const u8 = new Uint8Array(buf, 0, n * col.bytes);
+          const reads: Promise<void>[] = [];
+          for (let o = 0, b = bi, r = inBatch; o < n; b++, r = 0) {
+            const take = Math.min(n - o, batches[b]!.rows - r);
+            const len = take * col.bytes, at = batches[b]!.data[j]! + r * col.bytes, dst = o * col.bytes;
+            reads.push(fh.read(u8, dst, len, at).then(({ bytesRead }) => {
+              if (bytesRead !== len) throw corrupt(this.name, `column ${JSON.stringify(this.fields[columns[j]!]!.name)}: the file ended inside record batch ${b + 1} (did it change while being read?)`);
+            }));
+            o += take;
+          }
+          await Promise.all(reads);
+          const f = this.fields[columns[j]!]!;
+          return {
+            kind: col.kind, rows: n, width: 1, values: new CTORS[col.kind](buf, 0, n) as ArrayBufferView,
+            validity: null, childValidity: null, firstRow: first, file: this.name, column: f.name,
+            listOffsets: null, listPieces: null, widthRow: 0,
+          };
+        }));
+        for (let left = n; left > 0;) {
+          const take = Math.min(left, batches[bi]!.rows - inBatch);
+          left -= take;
+          inBatch += take;
+          if (inBatch === batches[bi]!.rows) { bi++; inBatch = 0; }
+        }
+        first += n;
+        yield Object.assign(slices, { recycle: true as const });
+      }
+    } finally {
+      await fh.close().catch(() => undefined);
       await this.close();
     }
   }

@@ -25,9 +25,11 @@
  * A UTF-8 BOM at the start of the file is dropped. Each block's `bytes` is a fresh Uint8Array at
  * offset 0 of its own ArrayBuffer (safe to transfer; the buffer may have slack beyond `byteLength`:
  * up to ~25% when cut by rows; when cut by size, one source chunk, or more in a reused buffer —
- * see recycleBlockBuffer). Memory stays bounded by about one block plus one source chunk: source chunks
+ * read/spare.ts). Memory stays bounded by about one block plus one source chunk: source chunks
  * are copied, never retained, and a block spanning many chunks grows geometrically.
  */
+
+import { spareBuffer } from './spare.js';
 
 export interface RowBlock {
   bytes: Uint8Array;
@@ -438,24 +440,9 @@ function findLastCut(b: Uint8Array, len: number, skipBlank: boolean): { cut: num
   return end < 0 ? { cut: -1, rows: null, lines: null, inQuote: st.inQuote } : { cut: end, rows: st.rows, lines: st.lastRowLfs!, inQuote: false };
 }
 
-/**
- * Block buffers handed back after use (recycleBlockBuffer, from the workers): reused for later
- * blocks, so that neither thread keeps allocating buffers that wait for a collection.
- */
-const spareBuffers: ArrayBuffer[] = [];
-const MAX_SPARE_BUFFERS = 8;
-
-/** Give a block's buffer (RowBlock.bytes.buffer, back from a worker) for reuse by later blocks. */
-export function recycleBlockBuffer(b: ArrayBuffer): void {
-  if (b.byteLength > 0 && spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(b);
-}
-
 /** A buffer of at least `cap` bytes: a spare one if any is large enough (contents undefined). */
 function newBlockBuffer(cap: number): Uint8Array {
-  for (let i = spareBuffers.length - 1; i >= 0; i--) {
-    if (spareBuffers[i]!.byteLength >= cap) return new Uint8Array(spareBuffers.splice(i, 1)[0]!);
-  }
-  return new Uint8Array(cap);
+  return new Uint8Array(spareBuffer(cap));
 }
 
 /** Growable byte accumulator whose buffer is handed out as a block. */
@@ -707,7 +694,7 @@ export function cutCsv(
    */
   async function* cutByRows(N: number): AsyncGenerator<RowBlock> {
     const acc = new Acc();
-    acc.reuse = true; // the workers hand the block buffers back (recycleBlockBuffer) as for blocks cut by size
+    acc.reuse = true; // the workers hand the block buffers back (read/spare.ts) as for blocks cut by size
     const st: CutScanState = { inQuote: false, rows: 0, lfs: 0, skipBlank };
     let rows = 0; // rows completed in the current block
     let lfs = 0; // '\n' in the current block so far

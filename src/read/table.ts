@@ -211,7 +211,7 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
       const it = arrow.chunks([...selected], rowsPerChunk, [...keys])[Symbol.asyncIterator]();
       rest = it;
       for (;;) {
-        let r: IteratorResult<ColumnSlice[] & { groupKeys?: KeySlice[] }>;
+        let r: IteratorResult<ColumnSlice[] & { groupKeys?: KeySlice[]; recycle?: true }>;
         try {
           r = await it.next();
         } catch (e) {
@@ -233,7 +233,7 @@ async function openArrowTable(source: ByteSource): Promise<Table> {
         }
         yield {
           rows: slices[0]?.rows ?? keySlices?.[0]?.rows ?? 0, transfer,
-          part: { kind: 'arrow', slices: [...slices], ...(keySlices ? { keys: keySlices } : {}) },
+          part: { kind: 'arrow', slices: [...slices], ...(keySlices ? { keys: keySlices } : {}), ...(slices.recycle ? { recycle: true as const } : {}) },
         };
       }
     },

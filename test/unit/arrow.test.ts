@@ -332,6 +332,89 @@ describe('reading every numeric type, nulls and lists across odd record batches'
   });
 });
 
+describe('plain columns of an IPC file on disk are read straight from the file', () => {
+  // no record batch decoded on the main thread: each chunk's values are read from where they lie
+  // into a transferable (recyclable) buffer; chunks say so (`recycle`)
+  const SIZES = [1, 7, 1000, 3, 64];
+  const TOTAL = SIZES.reduce((a, b) => a + b, 0);
+  const all = specs().filter((c) => c.type.typeId !== new List(new Field('x', new Float64())).typeId && c.name !== 'txt' && c.name !== 'fsl');
+  // the same kinds without nulls
+  const cols = all.map((c) => plain(`${c.name}_`, c.type, (i) => {
+    const v = c.cell(i);
+    return v === null ? (typeof c.cell(0) === 'bigint' ? 0n : 0) : (v as number | bigint);
+  }));
+  const names = cols.map((c) => c.name);
+  const want = expected(cols, names, TOTAL);
+  let path: string;
+  beforeAll(() => {
+    path = join(dir, 'plain.arrow');
+    writeFileSync(path, fileBytes(batchesOf(cols, SIZES)));
+  });
+
+  for (const rpc of [1, 7, 65536]) {
+    it(`every fixed-width kind, across odd record batches, rowsPerChunk ${rpc}`, async () => {
+      const src = await openArrow({ path });
+      const columns = names.map((n) => src.fields.findIndex((f) => f.name === n));
+      const flags: (true | undefined)[] = [];
+      const probe = src.chunks.bind(src);
+      src.chunks = (c, r, k) => ({
+        async *[Symbol.asyncIterator]() {
+          for await (const s of probe(c, r, k)) { flags.push((s as { recycle?: true }).recycle); yield s; }
+        },
+      });
+      const { per, sizes } = await readAll(src, columns, rpc);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(TOTAL);
+      names.forEach((n, j) => expectSame(per[j]!, want[j]!, n));
+      expect(new Set(flags)).toEqual(new Set([true]));
+    });
+  }
+
+  it('a column with a null in one batch, a list column, or a stream go through apache-arrow (same values)', async () => {
+    const withNull = cols.map((c, j) => (j === 1 ? plain(c.name, c.type, (i) => Number(c.expect(i)[0]), 1000) : c));
+    const p2 = join(dir, 'plain-null.arrow');
+    writeFileSync(p2, fileBytes(batchesOf(withNull, SIZES)));
+    const p3 = join(dir, 'plain.arrows');
+    writeFileSync(p3, streamBytes(batchesOf(cols, SIZES)));
+    for (const [file, wantFlag, expect2] of [
+      [p2, undefined, expected(withNull, names, TOTAL)],
+      [p3, undefined, want],
+    ] as const) {
+      const src = await openArrow({ path: file });
+      const columns = names.map((n) => src.fields.findIndex((f) => f.name === n));
+      let flag: true | undefined | 'none' = 'none';
+      const values: number[][] = columns.map(() => []);
+      for await (const slices of src.chunks(columns, 100)) {
+        if (flag === 'none') flag = (slices as { recycle?: true }).recycle;
+        slices.forEach((s, j) => {
+          const out = new Float64Array(s.rows);
+          sliceToFloat64(s, out, 1, 0);
+          values[j]!.push(...out);
+        });
+      }
+      expect(flag, file).toBe(wantFlag);
+      names.forEach((n, j) => expectSame(values[j]!, expect2[j]!, `${file} ${n}`));
+    }
+  });
+
+  it('a file cut short after it was opened is a data error naming the file, column and batch', async () => {
+    const p4 = join(dir, 'plain-cut.arrow');
+    const bytes = fileBytes(batchesOf(cols, SIZES));
+    writeFileSync(p4, bytes);
+    const src = await openArrow({ path: p4 });
+    const it = src.chunks([0, 1], 4)[Symbol.asyncIterator]();
+    await it.next(); // the plan is made: every batch's place in the file is known
+    writeFileSync(p4, bytes.subarray(0, 2000));
+    let error: unknown = null;
+    try {
+      for (;;) if ((await it.next()).done) break;
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).toMatch(/plain-cut\.arrow.*column "f64_": the file ended inside record batch \d+ \(did it change while being read\?\)/);
+    await src.close();
+  });
+});
+
 describe('List columns', () => {
   const listType = () => new List(new Field('item', new Float64(), true));
 

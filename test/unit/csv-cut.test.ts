@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countRows, cutCsv, recycleBlockBuffer, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
+import { countRows, cutCsv, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
+import { recycleBuffer as recycleBlockBuffer } from '../../src/read/spare.js';
 import { parseCsvChunk } from '../../src/parse/csv.js';
 import { mulberry32 } from '../helpers/rng.js';
 
