@@ -10,6 +10,7 @@
  */
 import type { ColumnSlice, NumericKind } from '../types.js';
 import { DataError } from '../errors.js';
+import { countNaN } from './nan.js';
 import { formatNumber } from '../write/format.js';
 import { POW2, POW2_BIAS } from '../math/bits.js';
 
@@ -94,16 +95,22 @@ function bigEndianGetter(kind: NumericKind, values: ArrayBufferView): Get {
 
 /**
  * Plain copies for the kinds whose elements are already numbers (the hot path, no closure call).
- * Returns the NaN values copied (integers hold none; a whole float64 block copied at once is not
- * looked at: -1), or -2 when the kind is not handled here.
+ * Returns the NaN values copied (integers hold none), or -1 when the kind is not handled here.
  */
 function copyDense(
   kind: NumericKind, values: ArrayBufferView, rows: number, width: number,
   out: Float64Array, stride: number, offset: number,
 ): number {
-  if (kind === 'f16' || kind === 'i64' || kind === 'u64') return -2;
-  const v = values as unknown as ArrayLike<number>;
+  if (kind === 'f16' || kind === 'i64' || kind === 'u64') return -1;
   const float = kind === 'f32' || kind === 'f64';
+  const n = rows * width;
+  if (stride === width && offset === 0) {
+    // whole rows, one after another: converted natively, the NaN values counted after
+    const d = out.subarray(0, n);
+    d.set((values as unknown as Float32Array).subarray(0, n));
+    return float ? countNaN(d) : 0;
+  }
+  const v = values as unknown as ArrayLike<number>;
   let nan = 0;
   if (width === 1) {
     if (float) {
@@ -115,9 +122,6 @@ function copyDense(
     } else {
       for (let r = 0, o = offset; r < rows; r++, o += stride) out[o] = v[r]!;
     }
-  } else if (stride === width && offset === 0 && kind === 'f64') {
-    out.set((values as Float64Array).subarray(0, rows * width));
-    return -1;
   } else {
     for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
       for (let k = 0; k < width; k++) {
@@ -159,8 +163,8 @@ export function sliceToFloat64(slice: ColumnSlice, out: Float64Array, stride: nu
     throw new DataError(`corrupt Arrow data: ${n} values for ${rows} rows of ${width}`,
       { file: slice.file, row: slice.firstRow, column: slice.column });
   }
-  const nan = slice.bigEndian ? -2 : copyDense(kind, values, rows, width, out, stride, offset);
-  if (nan === -2) {
+  const nan = slice.bigEndian ? -1 : copyDense(kind, values, rows, width, out, stride, offset);
+  if (nan === -1) {
     const get = slice.bigEndian ? bigEndianGetter(kind, values) : getter(kind, values, n);
     for (let r = 0, i = 0, o = offset; r < rows; r++, o += stride) {
       for (let k = 0; k < width; k++) out[o + k] = get(i++);

@@ -7,6 +7,7 @@
 import { csvValuesBound, parseCsvChunk } from '../parse/csv.js';
 import { locateRow, fieldText } from '../parse/csv-locate.js';
 import { sliceToFloat64, sliceValueText } from '../parse/arrow-column.js';
+import { countNaN } from '../parse/nan.js';
 import { DataError } from '../errors.js';
 import { lossDef } from '../losses/registry.js';
 import { KernelError } from '../losses/kernel-error.js';
@@ -253,14 +254,15 @@ function sliceSpace(index: number, k: number, n: number): Float64Array {
 }
 
 /**
- * A slice as its own rows × width matrix: a float64 column without nulls as it came (no copy, its
- * NaN values not counted), else converted into `into()` (rows × width).
+ * A slice as its own rows × width matrix: a float64 column without nulls as it came (no copy), else
+ * converted into `into()` (rows × width); its NaN values added to `nan`.
  */
 function sliceMatrix(s: ColumnSlice, rows: number, into: () => Float64Array, nan: NanTally): Float64Array {
   if (s.kind === 'f64' && !s.bigEndian && s.validity === null && s.childValidity === null && s.listOffsets === null &&
       s.values.byteOffset === 0 && (s.values as Float64Array).length >= rows * s.width) {
-    nan.count = null;
-    return (s.values as Float64Array).subarray(0, rows * s.width);
+    const m = (s.values as Float64Array).subarray(0, rows * s.width);
+    if (nan.count !== null) nan.count += countNaN(m);
+    return m;
   }
   const m = into();
   convertSlice(s, m, s.width, 0, nan);
@@ -324,14 +326,6 @@ function quote(v: string): string {
   return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '…' : v);
 }
 
-function countNaN(a: Float64Array): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v !== v) n++;
-  }
-  return n;
-}
 
 /** Keep only rows where keep[r] is 1. */
 function compact(m: Float64Array, width: number, keep: Uint8Array, kept: number): Float64Array {
