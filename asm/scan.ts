@@ -201,3 +201,35 @@ export function scan(
 export function heapBase(): usize {
   return __heap_base;
 }
+
+// Quote-free row skipping for the row cutter (src/read/csv-cut.ts, scanRows): from `p`, whole
+// 64-byte blocks that hold no '"' and whose newlines, with those of the blocks before, stay below
+// `want`. Writes the newlines skipped and the offset just after the last of them (-1: none) at
+// ctl[0], ctl[1]; returns the offset where the caller's byte scan resumes (a multiple of 64).
+export function skipRows(p: usize, len: i32, want: i32, ctl: usize): i32 {
+  const lf = i8x16.splat(10);
+  const q = i8x16.splat(34);
+  let rows = 0;
+  let last = -1;
+  let off = 0;
+  while (off + 64 <= len) {
+    const at = p + <usize>off;
+    const a = v128.load(at);
+    const b = v128.load(at, 16);
+    const c = v128.load(at, 32);
+    const d = v128.load(at, 48);
+    if (v128.any_true(v128.or(v128.or(i8x16.eq(a, q), i8x16.eq(b, q)), v128.or(i8x16.eq(c, q), i8x16.eq(d, q))))) break;
+    const m = <u64>i8x16.bitmask(i8x16.eq(a, lf)) | (<u64>i8x16.bitmask(i8x16.eq(b, lf)) << 16) |
+      (<u64>i8x16.bitmask(i8x16.eq(c, lf)) << 32) | (<u64>i8x16.bitmask(i8x16.eq(d, lf)) << 48);
+    if (m != 0) {
+      const k = <i32>popcnt<u64>(m);
+      if (rows + k >= want) break;
+      rows += k;
+      last = off + 64 - <i32>clz<u64>(m);
+    }
+    off += 64;
+  }
+  store<i32>(ctl, rows);
+  store<i32>(ctl, last, 4);
+  return off;
+}

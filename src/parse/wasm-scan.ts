@@ -30,6 +30,7 @@ interface ScanExports {
     inp: number, len: number, delim: number, fc: number, slot: number, stride: number, out: number, maxRows: number,
     fb: number, fbCap: number, idx: number, ctl: number,
   ): number;
+  skipRows(p: number, len: number, want: number, ctl: number): number;
 }
 
 function load(): ScanExports | null {
@@ -66,8 +67,8 @@ export function wasmScannerEnabled(): boolean {
   return enabled;
 }
 
-/** Counters (per thread) for tests and benchmarks: chunks taken whole, chunks left to JS, fields resolved by JS. */
-export const wasmScanStats = { chunks: 0, declined: 0, fallbacks: 0 };
+/** Counters (per thread) for tests and benchmarks: chunks taken whole, chunks left to JS, fields resolved by JS, row skips. */
+export const wasmScanStats = { chunks: 0, declined: 0, fallbacks: 0, skips: 0 };
 
 const PAD = 64;
 const SEG = 16384; // asm/scan.ts
@@ -174,4 +175,38 @@ export function scanCsvWasm(
     out.set(f64.subarray(from, from + used), g * groupSize);
   }
   return got;
+}
+
+/** Ranges shorter than this are left to the JS word loop (the copy into WebAssembly memory does not pay). */
+const SKIP_MIN_BYTES = 4096;
+/** Bytes copied into WebAssembly memory per step (a skip often stops early: no need to copy the whole range). */
+const SKIP_STEP = 65536;
+
+/**
+ * The row cutter's quote-free skip (read/csv-cut.ts fastForward) in WebAssembly: from b[i], whole
+ * 64-byte blocks of b[i, n) holding no '"' and, all together, fewer than `want` newlines (every one
+ * ends a row). Returns where the byte scan must resume, the rows skipped and the index after the
+ * last of them (-1 if none); null when the scanner is off or the range is short (the JS loop then).
+ */
+export function skipRowsWasm(b: Uint8Array, i: number, n: number, want: number): { pos: number; rows: number; lastRowEnd: number } | null {
+  const ex = wasm;
+  if (!enabled || ex === null || n - i < SKIP_MIN_BYTES || want < 1) return null;
+  const ctl = align(ex.heapBase(), 16);
+  const inAt = ctl + 16;
+  ensure(ex, inAt + SKIP_STEP);
+  let rows = 0, lastRowEnd = -1, pos = i;
+  wasmScanStats.skips++;
+  while (n - pos >= 64) {
+    const len = Math.min(SKIP_STEP, n - pos) & ~63;
+    u8.set(b.subarray(pos, pos + len), inAt);
+    const off = ex.skipRows(inAt, len, want - rows, ctl);
+    const k = i32[ctl >> 2]!;
+    if (k > 0) {
+      rows += k;
+      lastRowEnd = pos + i32[(ctl >> 2) + 1]!;
+    }
+    pos += off;
+    if (off < len) break;
+  }
+  return { pos, rows, lastRowEnd };
 }

@@ -30,6 +30,7 @@
  */
 
 import { spareBuffer } from './spare.js';
+import { skipRowsWasm } from '../parse/wasm-scan.js';
 
 export interface RowBlock {
   bytes: Uint8Array;
@@ -161,7 +162,7 @@ export function scanRows(b: Uint8Array, i: number, n: number, want: number, st: 
 
 function scanRowsPlain(b: Uint8Array, i: number, n: number, want: number, st: CutScanState): number {
   if (st.inQuote || want < 8) return scanRowsBytes(b, i, n, want, st);
-  const ff = fastForward(b, i, n, want);
+  const ff = skipRowsWasm(b, i, n, want) ?? fastForward(b, i, n, want);
   const r = scanRowsBytes(b, ff.pos, n, want - ff.rows, st);
   if (ff.rows > 0) {
     const lastLfs = st.lastRowLfs ?? -1;

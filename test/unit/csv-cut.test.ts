@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countRows, cutCsv, scanRows, type RowBlock } from '../../src/read/csv-cut.js';
 import { recycleBuffer as recycleBlockBuffer } from '../../src/read/spare.js';
+import { setWasmScanner, wasmScanStats, wasmScannerAvailable } from '../../src/parse/wasm-scan.js';
 import { parseCsvChunk } from '../../src/parse/csv.js';
 import { mulberry32 } from '../helpers/rng.js';
 
@@ -82,10 +83,30 @@ describe('scanRows', () => {
 
   it('skips long quote-free stretches word-wise: same ends, counts and state as a byte scan', () => {
     // long runs of plain rows (the fast-forward path) with the odd quoted field, any alignment, any `want`
-    const r = mulberry32(9);
-    for (let trial = 0; trial < 300; trial++) {
+    skipSweep(9, 300, 200, 3000, 200);
+  });
+
+  it('skips longer stretches in WebAssembly (64-byte blocks): the same as a byte scan, and as with it off', () => {
+    expect(wasmScannerAvailable()).toBe(true);
+    const s0 = wasmScanStats.skips;
+    skipSweep(11, 120, 4096, 150_000, 6000);
+    expect(wasmScanStats.skips - s0).toBeGreaterThan(50);
+    const prev = setWasmScanner(false);
+    try {
+      skipSweep(11, 120, 4096, 150_000, 6000);
+    } finally {
+      setWasmScanner(prev);
+    }
+  });
+});
+
+/** scanRows from a random start for a random `want` on random rows, against a byte-by-byte reference. */
+function skipSweep(seed: number, trials: number, minLen: number, spread: number, maxWant: number): void {
+  {
+    const r = mulberry32(seed);
+    for (let trial = 0; trial < trials; trial++) {
       const parts: number[] = [];
-      const len = 200 + Math.floor(r() * 3000);
+      const len = minLen + Math.floor(r() * spread);
       const quoteRate = trial % 3 === 0 ? 0 : 0.002;
       for (let i = 0; i < len; i++) {
         const x = r();
@@ -95,7 +116,7 @@ describe('scanRows', () => {
       const off = Math.floor(r() * 8);
       b.set(parts, off);
       const view = b.subarray(off, off + parts.length);
-      const want = 1 + Math.floor(r() * 200);
+      const want = 1 + Math.floor(r() * maxWant);
       const startQ = r() < 0.2;
       // reference: the want-th row end, counting from a random start
       const start = Math.floor(r() * 50);
@@ -116,8 +137,8 @@ describe('scanRows', () => {
       expect(scanRows(view, start, view.length, want, st)).toBe(end);
       expect([st.rows, st.lfs, st.inQuote, st.lastRowEnd, st.lastRowLfs]).toEqual([rows, lfs, q, lastRowEnd, lastRowLfs]);
     }
-  });
-});
+  }
+}
 
 describe('cutCsv', () => {
   it('random CSVs: same rows, exact block sizes, firstLine/lines, for many chunkings', async () => {
