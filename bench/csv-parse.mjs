@@ -2,9 +2,10 @@
 // Build first:  npx tsc -p tsconfig.json --outDir /tmp/csv-dist
 // Run:          CSV_DIST=/tmp/csv-dist node bench/csv-parse.mjs [sizeMB]
 // Generates /tmp/losseval-bench-2col.csv (2 columns, 9 significant digits, ~50 MB) once.
-import { existsSync, statSync, writeFileSync, createReadStream, readFileSync } from 'node:fs';
+import { existsSync, statSync, createReadStream, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { writeTwoColumnCsv } from './gen.mjs';
 
 const dist = process.env.CSV_DIST ?? '/tmp/csv-dist';
 const { cutCsv } = await import(pathToFileURL(join(dist, 'read/csv-cut.js')).href);
@@ -14,36 +15,11 @@ const sizeMB = Number(process.argv[2] ?? 50);
 const file = `/tmp/losseval-bench-2col-${sizeMB}.csv`;
 const quotedFile = `/tmp/losseval-bench-2col-${sizeMB}-quoted.csv`;
 
-function rnd9(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(path, quoted) {
-  const r = rnd9(42);
-  const parts = [quoted ? '"pred","target"\n' : 'pred,target\n'];
-  let size = parts[0].length;
-  const target = sizeMB * 1e6;
-  let batch = [];
-  while (size < target) {
-    const a = ((r() - 0.5) * 20).toPrecision(9);
-    const b = r().toPrecision(9);
-    const line = quoted ? `"${a}",${b}\n` : `${a},${b}\n`;
-    batch.push(line);
-    size += line.length;
-    if (batch.length === 10000) {
-      parts.push(batch.join(''));
-      batch = [];
-    }
-  }
-  parts.push(batch.join(''));
-  writeFileSync(path, parts.join(''));
+  writeTwoColumnCsv(path, sizeMB * 1e6, 42, quoted ? '"pred","target"\n' : 'pred,target\n', (x, y) => {
+    const a = x.toPrecision(9), b = y.toPrecision(9);
+    return quoted ? `"${a}",${b}\n` : `${a},${b}\n`;
+  });
 }
 
 for (const [p, q] of [[file, false], [quotedFile, true]]) {

@@ -29,6 +29,32 @@ export function rng(seed) {
     return (z ^ (z >>> 16)) >>> 0;
   };
 }
+/** uniform doubles in [0, 1) from rng(seed) (32 bits each) */
+export function uniform(seed) {
+  const r = rng(seed);
+  return () => r() / 4294967296;
+}
+/**
+ * A two-column CSV of about `bytes` bytes at `path`: `header`, then rows line(a, b) with a uniform in
+ * [-10, 10) and b in [0, 1), drawn from uniform(seed). For the micro-benchmarks of the cutter and scanners.
+ */
+export function writeTwoColumnCsv(path, bytes, seed, header, line) {
+  const r = uniform(seed);
+  const parts = [header];
+  let size = header.length;
+  let batch = [];
+  while (size < bytes) {
+    const l = line((r() - 0.5) * 20, r());
+    batch.push(l);
+    size += l.length;
+    if (batch.length === 10000) {
+      parts.push(batch.join(''));
+      batch = [];
+    }
+  }
+  parts.push(batch.join(''));
+  writeFileSync(path, parts.join(''));
+}
 /** uniform integer in [0, 1e9) from two 32-bit draws (no modulo bias worth mentioning) */
 function int9(r) {
   return Math.floor(((r() >>> 5) * 67108864 + (r() >>> 6)) / 9007199254740992 * 1e9);

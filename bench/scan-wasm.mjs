@@ -4,9 +4,10 @@
 // Build first (npm run build), then:  node bench/scan-wasm.mjs [sizeMB] [runs]
 // Data (generated once under /tmp): 2 columns pred,target as toPrecision(9) and as String(x)
 // (17 significant digits: the JS fast path misses most of them, both scanners fall back to Number()).
-import { existsSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, statSync, readFileSync } from 'node:fs';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
+import { writeTwoColumnCsv } from './gen.mjs';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const { cutCsv } = await import(pathToFileURL(join(dist, 'read/csv-cut.js')).href);
@@ -17,33 +18,8 @@ const sizeMB = Number(process.argv[2] ?? 50);
 const RUNS = Number(process.argv[3] ?? 7);
 if (!wasmScannerAvailable()) throw new Error('WebAssembly scanner not available (SIMD missing or dist/parse/scan.wasm not built)');
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(path, fmt) {
-  const r = rng(7);
-  const parts = ['pred,target\n'];
-  let size = parts[0].length;
-  let batch = [];
-  while (size < sizeMB * 1e6) {
-    const line = `${fmt((r() - 0.5) * 20)},${fmt(r())}\n`;
-    batch.push(line);
-    size += line.length;
-    if (batch.length === 10000) {
-      parts.push(batch.join(''));
-      batch = [];
-    }
-  }
-  parts.push(batch.join(''));
-  writeFileSync(path, parts.join(''));
+  writeTwoColumnCsv(path, sizeMB * 1e6, 7, 'pred,target\n', (a, b) => `${fmt(a)},${fmt(b)}\n`);
 }
 
 const median = (a) => {

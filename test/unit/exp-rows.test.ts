@@ -10,17 +10,13 @@
  *     JS rare path (seed printed). Needs `npm run build` (dist/math/exp.wasm).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { exp, expEval } from '../../src/math/exp.js';
 import { expRowsWasmAvailable, expTermsWasm, rowShifts, setExpRowsWasm } from '../../src/math/exp-rows.js';
 import { wasmSimdSupported } from '../../src/wasm/load.js';
 import { mulberry32 } from '../helpers/rng.js';
+import { readMathFixture, toBits } from '../helpers/math-fixture.js';
 
-const f64 = new Float64Array(1);
-const u64 = new BigUint64Array(f64.buffer);
-const fromBits = (b: bigint): number => ((u64[0] = b), f64[0]!);
-const bits = (x: number): string => ((f64[0] = x), u64[0]!.toString(16));
+const bits = (x: number): string => toBits(x).toString(16);
 
 /** exp's fast path in src/math/exp.ts, written out: its value, or NaN where exp() takes its rare path. */
 function jsFastPath(x: number): number {
@@ -35,16 +31,6 @@ function jsFastPath(x: number): number {
   return y === y ? y * 2 ** (k >> 8) : NaN;
 }
 
-function fixture(): Array<[number, number]> {
-  const text = readFileSync(fileURLToPath(new URL('../fixtures/math/exp.txt', import.meta.url)), 'utf8');
-  const rows: Array<[number, number]> = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const [a, r] = line.split(' ');
-    rows.push([fromBits(BigInt('0x' + a)), fromBits(BigInt('0x' + r))]);
-  }
-  return rows;
-}
 
 describe('log-softmax row shifts in WebAssembly', () => {
   it('is built and loads in this Node (WebAssembly SIMD, dist/math/exp.wasm)', () => {
@@ -53,7 +39,7 @@ describe('log-softmax row shifts in WebAssembly', () => {
   });
 
   it('gives every term the JS fast path gives, with the same bits, and no other (fixture with hard cases, both lanes and the scalar tail)', () => {
-    const rows = fixture();
+    const rows = readMathFixture('exp');
     expect(rows.length).toBeGreaterThan(7000);
     const xs = rows.map(([x]) => x);
     // each argument in lane 0 and in lane 1, beside itself (the two lanes of a pair fail together)

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { exp, log, log1p } from '../../src/math/index.js';
 import * as T from '../../src/math/tables.js';
+import { fromBits, readMathFixture, toBits } from '../helpers/math-fixture.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIX = join(HERE, '..', 'fixtures', 'math');
@@ -17,28 +18,8 @@ const SRC = join(HERE, '..', '..', 'src', 'math');
 const FNS = { log, log1p, exp } as const;
 type Name = keyof typeof FNS;
 
-const f64 = new Float64Array(1);
-const u64 = new BigUint64Array(f64.buffer);
-function fromBits(b: bigint): number {
-  u64[0] = b;
-  return f64[0]!;
-}
-function toBits(x: number): bigint {
-  f64[0] = x;
-  return u64[0]!;
-}
+const readFixture = (name: Name): Array<[number, number]> => readMathFixture(name);
 const hex = (x: number): string => toBits(x).toString(16).padStart(16, '0');
-
-function readFixture(name: Name): Array<[number, number]> {
-  const text = readFileSync(join(FIX, `${name}.txt`), 'utf8');
-  const rows: Array<[number, number]> = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const [a, r] = line.split(' ');
-    rows.push([fromBits(BigInt('0x' + a)), fromBits(BigInt('0x' + r))]);
-  }
-  return rows;
-}
 
 describe.each(['log', 'log1p', 'exp'] as const)('%s matches the correctly rounded reference', (name) => {
   const rows = readFixture(name);
