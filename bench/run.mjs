@@ -411,7 +411,10 @@ if (want('gate')) {
   }
 }
 if (want('scale')) {
-  // time per row vs size, peak RSS for mean and sum; 100 M only with --large
+  // time per row vs size, peak RSS for mean and sum; 100 M only with --large. The default chunk sizes,
+  // given as options so that every size runs on the pool (a 1 M-row file would run in-process), as the
+  // start-up case's 131072-row run does: the marginal time per row compares like with like.
+  const POOL_ARROW = ['--chunk-rows', '65536'], POOL_CSV = ['--chunk-bytes', '2097152'];
   for (const n of sizes) {
     const d = regData[n];
     const runs = n >= 1e8 ? Math.min(RUNS, 3) : RUNS;
@@ -419,15 +422,15 @@ if (want('scale')) {
       id: 'scale', title: `scaling: l1 two Arrow files, ${lbl(n)} rows`, rows: n, values: 2 * n,
       bytes: bytesOf([d.paths.predsArrow, d.paths.targetsArrow]), runs,
       tools: [
-        losseval('losseval mean', ['-l', 'l1', d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.mean, 'mean')),
-        losseval('losseval sum', ['-l', 'l1', '-r', 'sum', d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.sum, 'sum')),
+        losseval('losseval mean', ['-l', 'l1', ...POOL_ARROW, d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.mean, 'mean')),
+        losseval('losseval sum', ['-l', 'l1', '-r', 'sum', ...POOL_ARROW, d.paths.predsArrow, d.paths.targetsArrow], exactly(d.arrow.sum, 'sum')),
       ],
     };
     const csvC = {
       id: 'scale', title: `scaling: l1 one CSV, ${lbl(n)} rows`, rows: n, values: 2 * n, bytes: bytesOf([d.paths.both]), runs,
       tools: [
-        losseval('losseval mean', ['-l', 'l1', '--target-cols', 'target', d.paths.both], exactly(d.csv.mean, 'mean')),
-        losseval('losseval sum', ['-l', 'l1', '-r', 'sum', '--target-cols', 'target', d.paths.both], exactly(d.csv.sum, 'sum')),
+        losseval('losseval mean', ['-l', 'l1', ...POOL_CSV, '--target-cols', 'target', d.paths.both], exactly(d.csv.mean, 'mean')),
+        losseval('losseval sum', ['-l', 'l1', '-r', 'sum', ...POOL_CSV, '--target-cols', 'target', d.paths.both], exactly(d.csv.sum, 'sum')),
       ],
     };
     for (const c of [arrowC, csvC]) {

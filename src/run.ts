@@ -404,14 +404,14 @@ export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): P
   // Worker threads take ~0.2 s to start: for a large input, start them now, while the
   // inputs are opened; a small one may fit in one chunk and never need them.
   // (edges: threads start as chunks come; about one per default chunk of the input is started now)
-  const { size, compressed } = await knownSize(paths);
+  const { size, compressed, parquet } = await knownSize(paths);
   // A file input of at most IN_PROCESS_BYTES in default chunks runs on this thread: starting workers
   // (~0.2 s, and each loads the modules again) costs more than their parallel share saves. Not for
   // gzip or Parquet files: their size on disk says little about how many rows they hold.
   const inProcess = !paths.includes('-') && !hooks.tables && !compressed && size <= IN_PROCESS_BYTES
     && config.chunkRows === null && config.chunkBytes === null;
   const pool: PoolRef = {
-    pool: !inProcess && size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / DEFAULT_CHUNK_BYTES)) : null,
+    pool: !inProcess && size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / DEFAULT_CHUNK_BYTES), parquet) : null,
     inProcess,
   };
   const tables: Table[] = [];
@@ -440,9 +440,10 @@ interface PoolRef {
 }
 
 /** Total size of the input files on disk (stdin counts 0), and whether any is gzip or Parquet (by magic bytes). */
-async function knownSize(paths: readonly string[]): Promise<{ size: number; compressed: boolean }> {
+async function knownSize(paths: readonly string[]): Promise<{ size: number; compressed: boolean; parquet: boolean }> {
   let size = 0;
   let compressed = false;
+  let parquet = false;
   const head = new Uint8Array(8);
   for (const p of paths) {
     if (p === '-') continue;
@@ -452,7 +453,9 @@ async function knownSize(paths: readonly string[]): Promise<{ size: number; comp
         size += (await fh.stat()).size;
         const { bytesRead } = await fh.read(head, 0, head.length, 0);
         const h = head.subarray(0, bytesRead);
-        compressed ||= isGzip(h) || sniffFormat(h) === 'parquet';
+        const pq = sniffFormat(h) === 'parquet';
+        parquet ||= pq;
+        compressed ||= isGzip(h) || pq;
       } finally {
         await fh.close();
       }
@@ -460,7 +463,7 @@ async function knownSize(paths: readonly string[]): Promise<{ size: number; comp
       // openSource reports a missing or unreadable file
     }
   }
-  return { size, compressed };
+  return { size, compressed, parquet };
 }
 
 async function runTables(

@@ -37,10 +37,17 @@ type DecodedTask = Omit<ChunkTask, 'parts'> & { readonly parts: readonly Part[] 
  * codecs it costs ~30 ms of module loading per thread, which CSV and Arrow runs do not pay.
  */
 let parquetDecoder: typeof import('../parse/parquet/part.js') | null = null;
+let parquetLoading: Promise<void> | null = null;
+
+/** Start loading the Parquet decoder now (a worker of a run with Parquet inputs, before its first task). */
+export function preloadParquet(): Promise<void> {
+  parquetLoading ??= import('../parse/parquet/part.js').then((m) => { parquetDecoder = m; });
+  return parquetLoading;
+}
 
 /** Load what `task` needs beyond the CSV and Arrow paths (the Parquet decoder); await it before runChunk. */
 export async function prepareChunk(task: ChunkTask): Promise<void> {
-  if (parquetDecoder === null && task.parts.some((p) => p.kind === 'parquet')) parquetDecoder = await import('../parse/parquet/part.js');
+  if (parquetDecoder === null && task.parts.some((p) => p.kind === 'parquet')) await preloadParquet();
 }
 
 /** Decode the task's Parquet parts (read their byte ranges) into Arrow-style column slices. */

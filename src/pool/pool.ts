@@ -39,7 +39,8 @@ export function capWorkers(requested: number, cpus = availableParallelism()): { 
 // a CommonJS entry: see worker-entry.cts
 const WORKER = new URL('./worker-entry.cjs', import.meta.url);
 
-export function createPool(workers: number, warm = 0): KernelPool {
+/** `parquet`: the input holds Parquet files (each thread loads the decoder as it starts). */
+export function createPool(workers: number, warm = 0, parquet = false): KernelPool {
   // piscina is loaded with the first pool (~20 ms of module loading that an input run in-process never pays)
   let started: Piscina | null = null;
   const ready = import('piscina').then(({ Piscina: P }) => {
@@ -50,6 +51,7 @@ export function createPool(workers: number, warm = 0): KernelPool {
       // one task per thread at a time: the main thread bounds what is in flight
       concurrentTasksPerWorker: 1,
       idleTimeout: 60_000,
+      workerData: { parquet },
     });
     // failures surface through the tasks' promises; never let an 'error' event end the process
     pool.on('error', () => undefined);

@@ -1343,26 +1343,30 @@ class Source implements ArrowSource {
       let bi = 0, inBatch = 0; // where the next chunk starts
       for (let first = 1; first <= total;) {
         const n = Math.min(rowsPerChunk, total - first + 1);
-        const slices = await Promise.all(cols.map(async (col, j): Promise<ColumnSlice> => {
+        const read = await Promise.all(cols.map(async (col, j): Promise<ColumnSlice | { short: number; column: string }> => {
           const buf = spareBuffer(n * col.bytes);
           const u8 = new Uint8Array(buf, 0, n * col.bytes);
-          const reads: Promise<void>[] = [];
+          // the first short read in file order names the batch (whatever order the reads finish in)
+          const reads: Promise<number>[] = [];
           for (let o = 0, b = bi, r = inBatch; o < n; b++, r = 0) {
             const take = Math.min(n - o, batches[b]!.rows - r);
             const len = take * col.bytes, at = batches[b]!.data[j]! + r * col.bytes, dst = o * col.bytes;
-            reads.push(fh.read(u8, dst, len, at).then(({ bytesRead }) => {
-              if (bytesRead !== len) throw corrupt(this.name, `column ${JSON.stringify(this.fields[columns[j]!]!.name)}: the file ended inside record batch ${b + 1} (did it change while being read?)`);
-            }));
+            reads.push(fh.read(u8, dst, len, at).then(({ bytesRead }) => (bytesRead === len ? -1 : b)));
             o += take;
           }
-          await Promise.all(reads);
+          const short = (await Promise.all(reads)).find((b) => b >= 0);
           const f = this.fields[columns[j]!]!;
+          if (short !== undefined) return { short, column: f.name };
           return {
             kind: col.kind, rows: n, width: 1, values: new CTORS[col.kind](buf, 0, n) as ArrayBufferView,
             validity: null, childValidity: null, firstRow: first, file: this.name, column: f.name,
             listOffsets: null, listPieces: null, widthRow: 0,
           };
         }));
+        // a short read: the file changed since its footer was read (the first column in order is named)
+        const bad = read.find((x): x is { short: number; column: string } => 'short' in x);
+        if (bad) throw corrupt(this.name, `column ${JSON.stringify(bad.column)}: the file ended inside record batch ${bad.short + 1} (did it change while being read?)`);
+        const slices = read as ColumnSlice[];
         for (let left = n; left > 0;) {
           const take = Math.min(left, batches[bi]!.rows - inBatch);
           left -= take;
