@@ -408,7 +408,8 @@ export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): P
   // A file input of at most IN_PROCESS_BYTES in default chunks runs on this thread: starting workers
   // (~0.2 s, and each loads the modules again) costs more than their parallel share saves. Not for
   // gzip or Parquet files: their size on disk says little about how many rows they hold.
-  const inProcess = !paths.includes('-') && !hooks.tables && !compressed && size <= IN_PROCESS_BYTES
+  // (every input a file: in-memory inputs, from evaluate(), have no size on disk)
+  const inProcess = paths.length === inputs.length && !paths.includes('-') && !compressed && size <= IN_PROCESS_BYTES
     && config.chunkRows === null && config.chunkBytes === null;
   const pool: PoolRef = {
     pool: !inProcess && size >= EAGER_POOL_BYTES ? createPool(config.workers, Math.ceil(size / DEFAULT_CHUNK_BYTES), parquet) : null,
@@ -431,7 +432,7 @@ export async function run(config: RunConfig, io: RunIO, hooks: RunHooks = {}): P
 const EAGER_POOL_BYTES = 4 << 20;
 
 /** File inputs up to this size (in default chunks) run in-process (measured: bench/run.mjs, start-up case). */
-export const IN_PROCESS_BYTES = 32 << 20;
+const IN_PROCESS_BYTES = 32 << 20;
 
 interface PoolRef {
   pool: KernelPool | null;
@@ -579,10 +580,12 @@ async function runTables(
       const part = chunk.parts[0]!;
       const task: ChunkTask = { seq: seq++, rows: chunk.rows, firstRow, parts: chunk.parts, plan };
       submitted.push({ rows: chunk.rows, firstLine: part.kind === 'csv' ? part.firstLine : null });
-      // Without an eager pool, the pool starts with the second chunk: an input that fits in one
-      // chunk runs in-process. Otherwise a chunk is handed on before the next one is read.
-      const alone = !poolRef.inProcess && poolRef.pool === null ? (next = await pull()).done === true : null;
-      if (poolRef.inProcess || alone === true) {
+      // Without an eager pool, the pool starts with the second chunk, so the next chunk is read
+      // first: an input that fits in one chunk runs in-process. Otherwise a chunk is handed on
+      // before the next one is read.
+      const lookahead = !poolRef.inProcess && poolRef.pool === null;
+      if (lookahead) next = await pull();
+      if (poolRef.inProcess || (lookahead && next.done)) {
         await prepareChunk(task);
         // handled at once: the result may share this thread's scratch space with the next chunk
         await window.push(Promise.resolve(runChunk(task)));
@@ -594,7 +597,7 @@ async function runTables(
         await window.push(poolRef.pool.submit(task, chunk.transfer).catch((e: unknown): WorkerCrash => (
           { ok: false, crash: e instanceof Error ? e.message : String(e) })));
       }
-      if (alone === null) next = await pull();
+      if (!lookahead) next = await pull();
       firstRow = firstRow !== null && chunk.rows !== null ? firstRow + chunk.rows : null;
     }
     await window.drain();
