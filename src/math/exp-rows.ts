@@ -73,8 +73,8 @@ export function expTermsWasm(x: Float64Array): Float64Array | null {
   return new Float64Array(ex.memory.buffer, outAt, x.length).slice();
 }
 
-/** m and s of one row, in JS (the reference). */
-function rowShiftJs(x: Float64Array, off: number, C: number, r: number, ms: Float64Array, ss: Float64Array): void {
+/** The max of x[off, off + C) with NaN propagated (the reference). */
+function rowMax(x: Float64Array, off: number, C: number): number {
   let m = -Infinity;
   let nan = false;
   for (let k = 0; k < C; k++) {
@@ -82,15 +82,11 @@ function rowShiftJs(x: Float64Array, off: number, C: number, r: number, ms: Floa
     if (v > m) m = v;
     else if (v !== v) nan = true;
   }
-  if (nan) m = NaN;
-  let s = 0;
-  for (let k = 0; k < C; k++) s += exp(x[off + k]! - m);
-  ms[r] = m;
-  ss[r] = s;
+  return nan ? NaN : m;
 }
 
-/** Sum row r again in JS from its m (a row the WebAssembly path gave back). */
-function resumJs(x: Float64Array, off: number, C: number, m: number): number {
+/** Σ_k exp(x[off + k] − m), left to right (the reference; also a row the WebAssembly path gave back). */
+function sumExp(x: Float64Array, off: number, C: number, m: number): number {
   let s = 0;
   for (let k = 0; k < C; k++) s += exp(x[off + k]! - m);
   return s;
@@ -103,7 +99,10 @@ function resumJs(x: Float64Array, off: number, C: number, m: number): number {
 export function rowShifts(x: Float64Array, rows: number, C: number, ms: Float64Array, ss: Float64Array): void {
   const ex = wasm;
   if (!enabled || ex === null || C < MIN_WASM_WIDTH) {
-    for (let r = 0; r < rows; r++) rowShiftJs(x, r * C, C, r, ms, ss);
+    for (let r = 0; r < rows; r++) {
+      ms[r] = rowMax(x, r * C, C);
+      ss[r] = sumExp(x, r * C, C, ms[r]!);
+    }
     return;
   }
   const per = Math.max(1, Math.floor(WASM_BLOCK_VALUES / C));
@@ -121,7 +120,7 @@ export function rowShifts(x: Float64Array, rows: number, C: number, ms: Float64A
     for (let r = 0; r < n; r++) {
       ms[r0 + r] = m[r]!;
       const v = s[r]!;
-      ss[r0 + r] = v === v ? v : resumJs(x, (r0 + r) * C, C, m[r]!);
+      ss[r0 + r] = v === v ? v : sumExp(x, (r0 + r) * C, C, m[r]!);
     }
   }
 }

@@ -1310,6 +1310,7 @@ class Source implements ArrowSource {
       cols.push({ kind: f.kind, bytes: l.width, node: nodeAt[c]!, data: bufAt[c]! + 1 });
     }
     const fh = await fsp.open(d.path, 'r');
+    let plan: DirectPlan | null = null;
     try {
       const batches: DirectPlan['batches'] = [];
       for (const block of d.layout.batches) {
@@ -1317,21 +1318,18 @@ class Source implements ArrowSource {
         try {
           info = await checkBlock(fh, block, d.layout.dataEnd, d.layout.schema, 3);
         } catch (e) {
-          if (e instanceof MetaError) { await fh.close(); return null; }
+          if (e instanceof MetaError) return null;
           throw e;
         }
         const b = info.batch!;
-        if (b.compressed) { await fh.close(); return null; }
-        if (info.rows === 0) continue;
-        for (const col of cols) {
-          if (b.nodes[col.node]!.nullCount !== 0) { await fh.close(); return null; }
-        }
-        batches.push({ rows: info.rows, data: cols.map((col) => info.bodyStart + b.buffers[col.data]!.offset) });
+        if (b.compressed || cols.some((col) => b.nodes[col.node]!.nullCount !== 0)) return null;
+        if (info.rows > 0) batches.push({ rows: info.rows, data: cols.map((col) => info.bodyStart + b.buffers[col.data]!.offset) });
       }
-      return { fh, cols, batches };
-    } catch (e) {
-      await fh.close().catch(() => undefined);
-      throw e;
+      plan = { fh, cols, batches };
+      return plan;
+    } finally {
+      // the handle goes with the plan; without one it is closed here
+      if (plan === null) await fh.close().catch(() => undefined);
     }
   }
 
