@@ -61,17 +61,24 @@ function scratchLp(n: number): Float64Array {
 
 /** Per-thread scratch for the rows' shifts (max and log Σ exp(x − max)), reused across chunks. */
 let shiftBuffer = new Float64Array(0);
+/** Per-thread scratch for a list of row indices, reused across chunks. */
+let rowBuffer = new Int32Array(0);
+function scratchRows(n: number): Int32Array {
+  if (rowBuffer.length < n) rowBuffer = new Int32Array(n);
+  return rowBuffer;
+}
 
 /**
  * m_r = max of row r with NaN propagated, and ls_r = log Σ_k exp(x_rk − m_r): the shared part of
  * every lp_rc = (x_rc − m_r) − ls_r (as PyTorch; the max shift keeps logits of ±1000 finite).
  */
-function rowShiftsOf(x: Float64Array, rows: number, C: number): { m: Float64Array; ls: Float64Array } {
+function rowShiftsOf(x: Float64Array, rows: number, C: number, only?: Int32Array): { m: Float64Array; ls: Float64Array } {
   if (shiftBuffer.length < 2 * rows) shiftBuffer = new Float64Array(2 * rows);
   const m = shiftBuffer.subarray(0, rows);
   const ls = shiftBuffer.subarray(rows, 2 * rows);
-  rowShifts(x, rows, C, m, ls);
-  for (let r = 0; r < rows; r++) ls[r] = log(ls[r]!);
+  rowShifts(x, rows, C, m, ls, only);
+  if (only) for (const r of only) ls[r] = log(ls[r]!);
+  else for (let r = 0; r < rows; r++) ls[r] = log(ls[r]!);
   return { m, ls };
 }
 
@@ -86,15 +93,23 @@ export function crossEntropyKernel(c: Chunk, p: CrossEntropyParams, out: Float64
   const C = c.preds.width, x = c.preds.data, y = c.targets.data, w = p.weight;
   const eps = p.labelSmoothing, keep = 1 - eps, spread = eps / C;
   const lp = scratchLp(c.rows * C);
-  const { m, ls } = rowShiftsOf(x, c.rows, C);
   if (c.targets.width !== C && eps === 0) {
-    // nll reads only lp at the target class: compute just that one (nll validates the class)
-    for (let r = 0, off = 0; r < c.rows; r++, off += C) {
+    // nll reads only lp at the target class: compute just that one, for the rows with a valid,
+    // not ignored class (ignored rows, often padding, cost nothing; nll validates the class)
+    const valid = scratchRows(c.rows);
+    let n = 0;
+    for (let r = 0; r < c.rows; r++) {
       const t = y[r]!;
-      if (Number.isInteger(t) && t >= 0 && t < C && t !== p.ignoreIndex) lp[off + t] = x[off + t]! - m[r]! - ls[r]!;
+      if (Number.isInteger(t) && t >= 0 && t < C && t !== p.ignoreIndex) valid[n++] = r;
+    }
+    const { m, ls } = rowShiftsOf(x, c.rows, C, valid.subarray(0, n));
+    for (let j = 0; j < n; j++) {
+      const r = valid[j]!, off = r * C;
+      lp[off + y[r]!] = x[off + y[r]!]! - m[r]! - ls[r]!;
     }
     return nllKernel({ rows: c.rows, preds: { data: lp, width: C }, targets: c.targets }, p, out, den);
   }
+  const { m, ls } = rowShiftsOf(x, c.rows, C);
   for (let r = 0, off = 0; r < c.rows; r++, off += C) {
     const mr = m[r]!, lr = ls[r]!;
     for (let k = 0; k < C; k++) lp[off + k] = x[off + k]! - mr - lr;

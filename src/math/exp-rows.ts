@@ -93,34 +93,41 @@ function sumExp(x: Float64Array, off: number, C: number, m: number): number {
 }
 
 /**
- * For rows [0, rows) of the row-major matrix x (C values per row): ms[r] = max of the row (NaN if
- * it holds a NaN), ss[r] = Σ_k exp(x[r·C + k] − ms[r]).
+ * For rows [0, rows) of the row-major matrix x (C values per row) — or only the rows listed in
+ * `only`, in any order — ms[r] = max of the row (NaN if it holds a NaN), ss[r] = Σ_k exp(x[r·C + k] − ms[r]).
+ * Rows not listed are left as they were.
  */
-export function rowShifts(x: Float64Array, rows: number, C: number, ms: Float64Array, ss: Float64Array): void {
+export function rowShifts(x: Float64Array, rows: number, C: number, ms: Float64Array, ss: Float64Array, only?: Int32Array): void {
+  const count = only ? only.length : rows;
+  const at = (j: number): number => (only ? only[j]! : j);
   const ex = wasm;
   if (!enabled || ex === null || C < MIN_WASM_WIDTH) {
-    for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < count; j++) {
+      const r = at(j);
       ms[r] = rowMax(x, r * C, C);
       ss[r] = sumExp(x, r * C, C, ms[r]!);
     }
     return;
   }
   const per = Math.max(1, Math.floor(WASM_BLOCK_VALUES / C));
-  for (let r0 = 0; r0 < rows; r0 += per) {
-    const n = Math.min(per, rows - r0);
+  for (let j0 = 0; j0 < count; j0 += per) {
+    const n = Math.min(per, count - j0);
     // the rows, then m and s
     const xAt = heap(ex, n * C + 2 * n);
     const mAt = xAt + n * C * 8;
     const sAt = mAt + n * 8;
     const buf = ex.memory.buffer;
-    new Float64Array(buf, xAt, n * C).set(x.subarray(r0 * C, (r0 + n) * C));
+    const into = new Float64Array(buf, xAt, n * C);
+    if (only) for (let j = 0; j < n; j++) into.set(x.subarray(at(j0 + j) * C, (at(j0 + j) + 1) * C), j * C);
+    else into.set(x.subarray(j0 * C, (j0 + n) * C));
     ex.rowShifts(xAt, n, C, mAt, sAt);
     const m = new Float64Array(buf, mAt, n);
     const s = new Float64Array(buf, sAt, n);
-    for (let r = 0; r < n; r++) {
-      ms[r0 + r] = m[r]!;
-      const v = s[r]!;
-      ss[r0 + r] = v === v ? v : sumExp(x, (r0 + r) * C, C, m[r]!);
+    for (let j = 0; j < n; j++) {
+      const r = at(j0 + j);
+      ms[r] = m[j]!;
+      const v = s[j]!;
+      ss[r] = v === v ? v : sumExp(x, r * C, C, m[j]!);
     }
   }
 }

@@ -105,6 +105,22 @@ describe('log-softmax row shifts in WebAssembly', () => {
           expect(bits(out[1]!.s[r]!), `C ${C}, scale ${scale}, row ${r}: sum`).toBe(bits(out[0]!.s[r]!));
           cases++;
         }
+        // only some rows, listed in any order: the same bits for those, the others untouched
+        const only = Int32Array.from({ length: rows }, (_, r) => r).filter(() => rnd() < 0.4).reverse();
+        for (const w of [0, 1]) {
+          const sub = { m: new Float64Array(rows).fill(-7.5), s: new Float64Array(rows).fill(-7.5) };
+          const prev = setExpRowsWasm(w === 1);
+          try {
+            rowShifts(x, rows, C, sub.m, sub.s, only);
+          } finally {
+            setExpRowsWasm(prev);
+          }
+          const listed = new Set(only);
+          for (let r = 0; r < rows; r++) {
+            const wantM = listed.has(r) ? bits(out[0]!.m[r]!) : bits(-7.5), wantS = listed.has(r) ? bits(out[0]!.s[r]!) : bits(-7.5);
+            expect([bits(sub.m[r]!), bits(sub.s[r]!)], `C ${C}, scale ${scale}, only, module ${w}, row ${r}`).toEqual([wantM, wantS]);
+          }
+        }
         // the JS reference itself: the sum is exp's, in order
         const r = rows - 1, m = out[0]!.m[r]!;
         let s = 0;
