@@ -142,7 +142,7 @@ export function buildProgram(out: { writeOut: (s: string) => void; writeErr: (s:
     .addOption(new Option('--nan-policy <policy>', 'NaN inputs: propagate (as PyTorch, with a warning), omit the rows, or raise an error').argParser(choice('--nan-policy', NAN_POLICIES)).default('propagate'))
     .option('--no-header', 'CSV files have no header row (select columns by 0-based index)')
     .option('--delimiter <char>', 'CSV delimiter (default: tab for .tsv, else comma)', delimiter)
-    .option('-j, --workers <N>', `worker threads (default: available parallelism; at most ${WORKERS_PER_CPU} per available CPU, and never more than the input has chunks; files of up to 32 MiB in default chunks run in the main thread)`, positiveInt('--workers'))
+    .option('-j, --workers <N>', `worker threads (default: available parallelism; at most ${WORKERS_PER_CPU} per available CPU, and never more than the input has chunks; CSV, Arrow and .npy files of up to 32 MiB in all, not gzipped, in default chunks run in the main thread)`, positiveInt('--workers'))
     .option('--chunk-rows <N>', 'rows per unit of work (default: one CSV input, about 2 MiB per chunk; only Parquet inputs, about 1 Mi values; else about 128 Ki values)', positiveInt('--chunk-rows'))
     .option('--chunk-bytes <N>', 'one CSV input without --chunk-rows: bytes per unit of work (default 2097152)', positiveInt('--chunk-bytes'))
     .option('--max-row-bytes <N>', 'CSV: the most bytes held for one unfinished row (default 268435456); past it, an error (usually an unclosed quote)', positiveInt('--max-row-bytes'))
