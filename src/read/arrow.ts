@@ -995,6 +995,9 @@ interface Piece {
   batchFirstRow: number;
 }
 
+/** Record batch metadata blocks read at once while planning direct reads. */
+const PLAN_READS = 64;
+
 /** Plain columns of an IPC file read straight from it (Source.planDirect). */
 interface DirectPlan {
   fh: fsp.FileHandle;
@@ -1313,17 +1316,21 @@ class Source implements ArrowSource {
     let plan: DirectPlan | null = null;
     try {
       const batches: DirectPlan['batches'] = [];
-      for (const block of d.layout.batches) {
-        let info: MessageInfo & { bodyStart: number };
+      // every batch's metadata, PLAN_READS blocks at a time (one by one, 1200 batches took 0.15-0.2 s)
+      const blocks = d.layout.batches;
+      for (let k0 = 0; k0 < blocks.length; k0 += PLAN_READS) {
+        let infos: (MessageInfo & { bodyStart: number })[];
         try {
-          info = await checkBlock(fh, block, d.layout.dataEnd, d.layout.schema, 3);
+          infos = await Promise.all(blocks.slice(k0, k0 + PLAN_READS).map((block) => checkBlock(fh, block, d.layout.dataEnd, d.layout.schema, 3)));
         } catch (e) {
           if (e instanceof MetaError) return null;
           throw e;
         }
-        const b = info.batch!;
-        if (b.compressed || cols.some((col) => b.nodes[col.node]!.nullCount !== 0)) return null;
-        if (info.rows > 0) batches.push({ rows: info.rows, data: cols.map((col) => info.bodyStart + b.buffers[col.data]!.offset) });
+        for (const info of infos) {
+          const b = info.batch!;
+          if (b.compressed || cols.some((col) => b.nodes[col.node]!.nullCount !== 0)) return null;
+          if (info.rows > 0) batches.push({ rows: info.rows, data: cols.map((col) => info.bodyStart + b.buffers[col.data]!.offset) });
+        }
       }
       plan = { fh, cols, batches };
       return plan;
